@@ -1,0 +1,114 @@
+"""Every word a rendered digest shows, one table per language.
+
+Formatters look labels up here and nowhere else, so a new language is one more table.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+EN: Final[dict[str, str]] = {
+    "title": "Daily AI Papers - {date}",
+    "description": "{count} picks in {topics}",
+    "description_none": "no picks today",
+    "preview": "Preview",
+    "preview_line": "{count} papers picked today, in {topics}.",
+    "papers": "Papers",
+    "authors": "Authors",
+    "link": "Link",
+    "topic": "Topic",
+    "must_read": "Must read",
+    "optional": "Optional",
+    "core_innovation": "Core innovation",
+    "results": "Results",
+    "key_insight": "Key insight",
+    "takeaways": "Takeaways",
+    "fits": "Fits",
+    "limitations": "Limitations",
+    "next_action": "Next action",
+    "excluded": "Excluded papers",
+    "excluded_none": "Every paper of the day was picked.",
+    "paper": "Paper",
+    "reason": "Reason",
+    "summary": "Summary",
+    "core_contribution": "Core contribution",
+    "stars": "Stars",
+    "trends": "Trends",
+    "trend_line": "{topic}: {today} today, {avg7} a day over the last 7 days, {avg30} over 30",
+    "trend_up": "{topic} is busier than usual ({today} today against {avg7} a day this week).",
+    "trend_down": "{topic} is quieter than usual ({today} today against {avg7} a day this week).",
+    "trend_none": "Not enough history yet to compare against earlier days.",
+    "trend_mix": "Today's picks: {mix}.",
+    "footer": "Generated on {generated} | Source: {source} ({list_day})",
+    "summary_extractive": "summary drawn from the abstract",
+    "summary_llm": "summary written by a language model, checked against the abstract",
+    "only_topics": "Only your topics: {topics}",
+    "button_arxiv": "arXiv",
+    "button_pdf": "PDF",
+    "button_hf": "Hugging Face",
+    "button_code": "Code",
+    "button_excluded": "Excluded papers",
+    "no_digest": "No digest for {date} yet.",
+    "no_papers_day": "No papers on the Daily Papers list for {date}.",
+    "more": "(continued)",
+}
+
+ZH: Final[dict[str, str]] = {
+    "title": "Daily AI Papers - {date}",
+    "description": "今日精选 {count} 篇，方向：{topics}",
+    "description_none": "今日无精选",
+    "preview": "今日预览",
+    "preview_line": "今日共精选 {count} 篇论文，方向：{topics}。",
+    "papers": "论文详解",
+    "authors": "作者",
+    "link": "链接",
+    "topic": "方向",
+    "must_read": "必读",
+    "optional": "可选",
+    "core_innovation": "核心创新",
+    "results": "实验结果",
+    "key_insight": "关键洞察",
+    "takeaways": "要点",
+    "fits": "适合场景",
+    "limitations": "局限性",
+    "next_action": "下一步",
+    "excluded": "排除论文说明",
+    "excluded_none": "今日所有论文均已入选。",
+    "paper": "论文",
+    "reason": "原因",
+    "summary": "总结",
+    "core_contribution": "核心贡献",
+    "stars": "推荐度",
+    "trends": "今日趋势观察",
+    "trend_line": "{topic}：今日 {today} 篇，近 7 天日均 {avg7} 篇，近 30 天日均 {avg30} 篇",
+    "trend_up": "{topic} 比平时更活跃（今日 {today} 篇，本周日均 {avg7} 篇）。",
+    "trend_down": "{topic} 比平时更安静（今日 {today} 篇，本周日均 {avg7} 篇）。",
+    "trend_none": "历史数据尚不足以与前几天比较。",
+    "trend_mix": "今日精选分布：{mix}。",
+    "footer": "生成于 {generated} | 来源：{source}（{list_day}）",
+    "summary_extractive": "摘要取自论文摘要原文",
+    "summary_llm": "摘要由语言模型撰写，并已对照论文摘要核查",
+    "only_topics": "仅限订阅方向：{topics}",
+    "button_arxiv": "arXiv",
+    "button_pdf": "PDF",
+    "button_hf": "Hugging Face",
+    "button_code": "代码",
+    "button_excluded": "排除论文",
+    "no_digest": "{date} 暂无日报。",
+    "no_papers_day": "{date} 的 Daily Papers 列表没有论文。",
+    "more": "（续）",
+}
+
+TABLES: Final[dict[str, dict[str, str]]] = {"en": EN, "zh": ZH}
+
+
+def label(language: str, key: str, **values: object) -> str:
+    """The label `key` in `language` (English when the language is unknown), formatted."""
+    table = TABLES.get(language, EN)
+    text = table.get(key, EN[key])
+    return text.format(**values) if values else text
+
+
+def stars(count: int, language: str) -> str:
+    """`⭐⭐⭐ Must read` or `⭐⭐ Optional`."""
+    return "⭐" * count + " " + label(language, "must_read" if count >= 3 else "optional")
