@@ -1,0 +1,147 @@
+"""Digest rows (one per list day, language and topic filter) and the per-language card cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import Card
+from bot.store.papers import dialect_insert
+from bot.store.schema import digests, summaries
+
+
+@dataclass(slots=True)
+class DigestRecord:
+    id: int
+    list_day: date
+    language: str
+    topics: list[str]
+    published_on: date
+    generated_at: datetime
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def topics_key(topics: list[str] | tuple[str, ...]) -> str:
+    return ",".join(sorted(set(topics)))
+
+
+def _record(row: Any) -> DigestRecord:
+    generated_at = row.generated_at
+    if generated_at.tzinfo is None:
+        generated_at = generated_at.replace(tzinfo=UTC)
+    return DigestRecord(
+        id=row.id,
+        list_day=row.list_day,
+        language=row.language,
+        topics=[topic for topic in row.topics_key.split(",") if topic],
+        published_on=row.published_on,
+        generated_at=generated_at,
+        stats=dict(row.stats or {}),
+    )
+
+
+async def find_digest(
+    connection: AsyncConnection, list_day: date, language: str, topics: list[str] | tuple[str, ...] = ()
+) -> DigestRecord | None:
+    row = (
+        await connection.execute(
+            select(digests).where(
+                digests.c.list_day == list_day,
+                digests.c.language == language,
+                digests.c.topics_key == topics_key(topics),
+            )
+        )
+    ).first()
+    return _record(row) if row else None
+
+
+async def create_digest(
+    connection: AsyncConnection,
+    *,
+    list_day: date,
+    language: str,
+    topics: list[str] | tuple[str, ...],
+    published_on: date,
+    stats: dict[str, Any],
+) -> DigestRecord:
+    """Insert the digest row unless it exists; either way return the stored row.
+
+    The unique key (list day, language, topics) makes two builders agree on one digest.
+    """
+    insert = dialect_insert(connection, digests).on_conflict_do_nothing(
+        index_elements=["list_day", "language", "topics_key"]
+    )
+    await connection.execute(
+        insert,
+        {
+            "list_day": list_day,
+            "language": language,
+            "topics_key": topics_key(topics),
+            "published_on": published_on,
+            "generated_at": datetime.now(UTC),
+            "stats": stats,
+        },
+    )
+    record = await find_digest(connection, list_day, language, topics)
+    assert record is not None
+    return record
+
+
+async def get_digest(connection: AsyncConnection, digest_id: int) -> DigestRecord | None:
+    row = (await connection.execute(select(digests).where(digests.c.id == digest_id))).first()
+    return _record(row) if row else None
+
+
+async def published_digests(connection: AsyncConnection, language: str | None = None) -> list[DigestRecord]:
+    """Global digests (no topic filter), oldest first."""
+    query = select(digests).where(digests.c.topics_key == "").order_by(digests.c.list_day)
+    if language is not None:
+        query = query.where(digests.c.language == language)
+    return [_record(row) for row in (await connection.execute(query)).all()]
+
+
+async def cached_card(
+    connection: AsyncConnection, arxiv_id: str, language: str, model: str, prompt_version: str
+) -> Card | None:
+    row = (
+        await connection.execute(
+            select(summaries.c.card).where(
+                summaries.c.arxiv_id == arxiv_id,
+                summaries.c.language == language,
+                summaries.c.model == model,
+                summaries.c.prompt_version == prompt_version,
+            )
+        )
+    ).first()
+    return Card.model_validate(row.card) if row else None
+
+
+async def store_card(
+    connection: AsyncConnection,
+    *,
+    arxiv_id: str,
+    language: str,
+    model: str,
+    prompt_version: str,
+    card: Card,
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+) -> None:
+    insert = dialect_insert(connection, summaries).on_conflict_do_nothing()
+    await connection.execute(
+        insert,
+        {
+            "arxiv_id": arxiv_id,
+            "language": language,
+            "model": model,
+            "prompt_version": prompt_version,
+            "card": card.model_dump(mode="json"),
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "created_at": datetime.now(UTC),
+        },
+    )

@@ -1,0 +1,189 @@
+"""The tables. Migrations in `migrations/versions` create exactly these; keep them in step.
+
+Full-text search needs dialect-specific objects (SQLite FTS5 table and triggers, a
+PostgreSQL generated `tsvector` column); those live in the migration, not here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("arxiv_id", String(40), primary_key=True),
+    Column("version", Integer),
+    Column("title", Text, nullable=False),
+    Column("abstract", Text, nullable=False, default=""),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("published_at", DateTime(timezone=True)),
+    Column("first_list_day", Date),
+    Column("upvotes", Integer, nullable=False, default=0),
+    Column("ai_summary", Text),
+    Column("ai_keywords", JSON, nullable=False, default=list),
+    Column("keywords_text", Text, nullable=False, default=""),
+    Column("github_repo", Text),
+    Column("project_page", Text),
+    Column("github_stars", Integer),
+    Column("organization", Text),
+    Column("topics", JSON, nullable=False, default=list),
+    Column("primary_topic", String(64)),
+    Column("taxonomy_fingerprint", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_papers_primary_topic", papers.c.primary_topic)
+Index("ix_papers_first_list_day", papers.c.first_list_day)
+
+list_days = Table(
+    "list_days",
+    metadata,
+    Column("list_day", Date, primary_key=True),
+    Column("paper_count", Integer, nullable=False),
+    Column("skipped_count", Integer, nullable=False, default=0),
+    Column("source", String(200), nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+)
+
+list_entries = Table(
+    "list_entries",
+    metadata,
+    Column("list_day", Date, ForeignKey("list_days.list_day", ondelete="CASCADE"), primary_key=True),
+    Column("arxiv_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("upvotes", Integer, nullable=False, default=0),
+)
+Index("ix_list_entries_arxiv_id", list_entries.c.arxiv_id)
+
+curated_days = Table(
+    "curated_days",
+    metadata,
+    Column("list_day", Date, primary_key=True),
+    Column("taxonomy_fingerprint", String(64), nullable=False),
+    Column("max_papers", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Ranked papers of a curated day: the picks (selected) and the topic-matched candidates
+# that chats following only some topics may draw on.
+picks = Table(
+    "picks",
+    metadata,
+    Column("list_day", Date, ForeignKey("curated_days.list_day", ondelete="CASCADE"), primary_key=True),
+    Column("arxiv_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True),
+    Column("selected", Boolean, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("stars", Integer, nullable=False),
+)
+Index("ix_picks_topic", picks.c.topic)
+
+exclusions = Table(
+    "exclusions",
+    metadata,
+    Column("list_day", Date, ForeignKey("curated_days.list_day", ondelete="CASCADE"), primary_key=True),
+    Column("arxiv_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reason", JSON, nullable=False),
+    Column("score", Float, nullable=False, default=0.0),
+    Column("topic", String(64)),
+    Column("family", String(64)),
+)
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list_day", Date, ForeignKey("curated_days.list_day", ondelete="CASCADE"), nullable=False),
+    Column("language", String(8), nullable=False),
+    # "" for the global digest, else the sorted, comma-joined topic ids it is limited to.
+    Column("topics_key", String(400), nullable=False, default=""),
+    Column("published_on", Date, nullable=False),
+    Column("generated_at", DateTime(timezone=True), nullable=False),
+    Column("stats", JSON, nullable=False, default=dict),
+    UniqueConstraint("list_day", "language", "topics_key", name="uq_digests_day_language_topics"),
+)
+
+summaries = Table(
+    "summaries",
+    metadata,
+    Column("arxiv_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("prompt_version", String(64), primary_key=True),
+    Column("card", JSON, nullable=False),
+    Column("prompt_tokens", Integer, nullable=False, default=0),
+    Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("chat_id", String(100), nullable=False),
+    # "config" for chats named in the settings, "chat" for ones made with /subscribe.
+    Column("origin", String(16), nullable=False, default="chat"),
+    Column("chat_kind", String(16), nullable=False, default="unknown"),
+    Column("topics", JSON, nullable=False, default=list),
+    Column("delivery_time", String(5)),
+    Column("timezone", String(64)),
+    Column("language", String(8)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("deactivated_reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("platform", "chat_id", name="uq_subscriptions_platform_chat"),
+)
+
+# The outbox: one row per message to send, created when a digest is planned for a chat.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("chat_id", String(100), nullable=False),
+    Column("message_index", Integer, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(100)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("remote_id", String(100)),
+    Column("thread_ref", String(100)),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("digest_id", "platform", "chat_id", "message_index", name="uq_deliveries_message"),
+)
+Index("ix_deliveries_due", deliveries.c.status, deliveries.c.not_before)
+Index("ix_deliveries_chat", deliveries.c.platform, deliveries.c.chat_id)

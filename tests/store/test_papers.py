@@ -1,0 +1,135 @@
+"""Paper storage on SQLite and PostgreSQL: upserts by id, list days, full-text search."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select, text
+
+from bot.models import DayPapers, Paper
+from bot.store import papers as store
+from bot.store.database import Database
+from bot.store.schema import papers as papers_table
+
+DAY = date(2026, 2, 20)
+
+
+def paper(arxiv_id: str, title: str, **fields: object) -> Paper:
+    defaults: dict[str, object] = {"abstract": f"An abstract about {title.lower()}.", "list_day": DAY}
+    defaults.update(fields)
+    return Paper(arxiv_id=arxiv_id, title=title, **defaults)  # type: ignore[arg-type]
+
+
+async def test_upsert_counts_new_and_updated(db: Database) -> None:
+    async with db.begin() as connection:
+        first = await store.upsert_papers(connection, [paper("2602.00001", "A"), paper("2602.00002", "B")])
+        second = await store.upsert_papers(connection, [paper("2602.00002", "B"), paper("2602.00003", "C")])
+    assert (first.inserted, first.updated) == (2, 0)
+    assert (second.inserted, second.updated) == (1, 1)
+    async with db.connect() as connection:
+        assert await store.count_papers(connection) == 3
+
+
+async def test_later_version_updates_and_older_never_wins(db: Database) -> None:
+    async with db.begin() as connection:
+        await store.upsert_papers(connection, [paper("2602.00001", "First title", version=1)])
+        await store.upsert_papers(connection, [paper("2602.00001", "Second title", version=3)])
+        await store.upsert_papers(connection, [paper("2602.00001", "Stale title", version=2)])
+    async with db.connect() as connection:
+        stored = await store.get_paper(connection, "2602.00001")
+        count = (await connection.execute(select(func.count()).select_from(papers_table))).scalar_one()
+    assert stored is not None
+    assert (stored.title, stored.version, count) == ("Second title", 3, 1)
+
+
+async def test_upsert_keeps_optional_fields_a_poorer_source_lacks(db: Database) -> None:
+    rich = paper(
+        "2602.00001",
+        "Rich",
+        ai_summary="HF summary",
+        ai_keywords=["kv cache"],
+        github_repo="https://github.com/example/rich",
+        upvotes=40,
+        published_at=datetime(2026, 2, 19, tzinfo=UTC),
+    )
+    poor = paper("2602.00001", "Rich", upvotes=3)  # e.g. the arXiv fallback
+    async with db.begin() as connection:
+        await store.upsert_papers(connection, [rich])
+        await store.upsert_papers(connection, [poor])
+    async with db.connect() as connection:
+        stored = await store.get_paper(connection, "2602.00001")
+    assert stored is not None
+    assert stored.ai_summary == "HF summary"
+    assert stored.ai_keywords == ["kv cache"]
+    assert stored.github_repo == "https://github.com/example/rich"
+    assert stored.upvotes == 40
+    assert stored.published_at == datetime(2026, 2, 19, tzinfo=UTC)
+
+
+async def test_list_day_keeps_order_and_day_upvotes(db: Database) -> None:
+    items = [paper("2602.00003", "C", upvotes=1), paper("2602.00001", "A", upvotes=9)]
+    async with db.begin() as connection:
+        await store.upsert_papers(connection, items)
+        await store.record_list_day(connection, DayPapers(DAY, items), "test")
+        await store.record_list_day(connection, DayPapers(DAY, items), "test")  # twice: no duplicates
+        await store.record_list_day(connection, DayPapers(date(2026, 2, 21), []), "test")
+    async with db.connect() as connection:
+        listed = await store.papers_for_day(connection, DAY)
+        days_with_papers = await store.known_list_days(connection)
+        all_days = await store.known_list_days(connection, with_papers=False)
+    assert [(p.arxiv_id, p.upvotes) for p in listed] == [("2602.00003", 1), ("2602.00001", 9)]
+    assert days_with_papers == [DAY]
+    assert all_days == [DAY, date(2026, 2, 21)]
+
+
+async def test_search_ranks_title_matches_first(db: Database) -> None:
+    items = [
+        paper("2602.00001", "Routing tokens", abstract="We study sparse attention for long inputs in detail."),
+        paper("2602.00002", "Sparse attention at scale", abstract="A kernel."),
+        paper("2602.00003", "Robot arms", abstract="Grasping."),
+        paper("2602.00004", "Cache tricks", abstract="Nothing here.", ai_keywords=["sparse attention"]),
+    ]
+    async with db.begin() as connection:
+        await store.upsert_papers(connection, items)
+    async with db.connect() as connection:
+        hits = await store.search_papers(connection, "sparse attention")
+        none = await store.search_papers(connection, "quantum chromodynamics")
+        either = await store.search_papers(connection, "robot grasping")
+        hostile = await store.search_papers(connection, 'sparse" OR title:* NEAR( )) --')
+    assert hits[0].paper.arxiv_id == "2602.00002"
+    assert hits[0].title_match
+    assert {hit.paper.arxiv_id for hit in hits} == {"2602.00001", "2602.00002", "2602.00004"}
+    assert none == []
+    assert [hit.paper.arxiv_id for hit in either] == ["2602.00003"]
+    assert isinstance(hostile, list)
+
+
+async def test_search_index_follows_updates(db: Database) -> None:
+    async with db.begin() as connection:
+        await store.upsert_papers(connection, [paper("2602.00001", "Old words", abstract="nothing")])
+        await store.upsert_papers(connection, [paper("2602.00001", "Speculative decoding", abstract="nothing")])
+    async with db.connect() as connection:
+        assert [h.paper.arxiv_id for h in await store.search_papers(connection, "speculative")] == ["2602.00001"]
+        assert await store.search_papers(connection, "old words") == []
+
+
+async def test_migrations_are_applied_once(database_url: str) -> None:
+    for _ in range(2):
+        database = Database(database_url)
+        await database.start()
+        async with database.connect() as connection:
+            version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+        await database.close()
+    assert version == "0001"
+
+
+async def test_topics_can_be_reassigned(db: Database) -> None:
+    async with db.begin() as connection:
+        await store.upsert_papers(connection, [paper("2602.00001", "A", topics=["vla"])], taxonomy_fingerprint="old")
+        stale = await store.papers_needing_topics(connection, "new")
+        await store.set_topics(connection, {"2602.00001": ["world-models", "vla"]}, "new")
+        after = await store.papers_needing_topics(connection, "new")
+        stored = await store.get_paper(connection, "2602.00001")
+    assert [p.arxiv_id for p in stale] == ["2602.00001"]
+    assert after == []
+    assert stored is not None and stored.topics == ["world-models", "vla"]
