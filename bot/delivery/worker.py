@@ -1,0 +1,279 @@
+"""The delivery worker: claims due outbox rows, paces them, sends, and records what happened.
+
+Platform senders (Telegram, Slack) translate their library's errors into the outcome
+values below; this module decides what each outcome does to the outbox, in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
+
+from bot.delivery.ratelimit import KeyedPacers, Pacer
+from bot.metrics import Metrics
+from bot.store import outbox
+from bot.store.database import Database
+from bot.store.outbox import Delivery
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    remote_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """A temporary failure: rate limit (`after` from the platform), 5xx, network."""
+
+    after: float
+    reason: str
+    scope: Literal["chat", "platform"] = "chat"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatGone:
+    """The chat cannot be reached any more (blocked, kicked, not found, archived)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMoved:
+    """The chat has a new id (a Telegram group upgraded to a supergroup)."""
+
+    new_chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The platform refused this one message for good (e.g. it failed validation)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformStopped:
+    """The credentials no longer work: stop every send on this platform."""
+
+    reason: str
+
+
+SendOutcome = Sent | RetryLater | ChatGone | ChatMoved | Rejected | PlatformStopped
+
+
+class Sender(Protocol):
+    """One platform's way of sending a planned message."""
+
+    platform: str
+
+    def chat_rate(self, chat_id: str) -> float:
+        """Messages per second allowed to one chat."""
+        ...
+
+    @property
+    def platform_rate(self) -> float:
+        """Messages per second allowed for the whole bot or workspace."""
+        ...
+
+    async def send(self, delivery: Delivery) -> SendOutcome: ...
+
+
+ChatHook = Callable[[str, str, str], Awaitable[None]]
+"""(platform, chat id, detail) -> None: what to do about a chat beyond the outbox."""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{id(object()) & 0xFFFF:x}"
+
+
+class DeliveryWorker:
+    """Sends one platform's outbox rows, as fast as the platform's limits allow."""
+
+    def __init__(
+        self,
+        db: Database,
+        sender: Sender,
+        *,
+        in_flight: Literal["resend", "skip"] = "resend",
+        concurrency: int = 64,
+        max_attempts: int = 8,
+        lease_seconds: float = 120.0,
+        poll_seconds: float = 0.5,
+        backoff_base: float = 1.0,
+        drain_grace: float = 5.0,
+        on_chat_gone: ChatHook | None = None,
+        on_chat_moved: ChatHook | None = None,
+        metrics: Metrics | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.db = db
+        self.sender = sender
+        self.platform = sender.platform
+        self.in_flight = in_flight
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.backoff_base = backoff_base
+        self.drain_grace = drain_grace
+        self.on_chat_gone = on_chat_gone
+        self.on_chat_moved = on_chat_moved
+        self.metrics = metrics
+        self.name = name or worker_name()
+        self.stopped_reason: str | None = None
+        self._platform_pacer = Pacer(sender.platform_rate)
+        self._chat_pacers = KeyedPacers(sender.chat_rate)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New rows were planned: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, digest_ids: list[int] | None = None, until_idle: bool = False) -> None:
+        """Send until `stop` is set (or, with `until_idle`, until nothing is left that can be sent)."""
+        if self.in_flight == "skip":
+            async with self.db.begin() as connection:
+                abandoned = await outbox.abandon_expired(connection, self.platform)
+            if abandoned:
+                log.warning("%s: %d messages were in flight when a sender stopped; not resending them", self.platform, abandoned)
+        try:
+            while not stop.is_set() and self.stopped_reason is None:
+                claimed = await self._claim(digest_ids)
+                if not claimed and not self._tasks:
+                    if until_idle and await self._idle(digest_ids):
+                        return
+                    await self._sleep(stop, await self._pause_before_next(digest_ids))
+                    continue
+                if self._tasks:
+                    await asyncio.wait(self._tasks, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await self._drain()
+
+    async def _claim(self, digest_ids: list[int] | None) -> list[Delivery]:
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return []
+        async with self.db.begin() as connection:
+            claimed = await outbox.claim_due(
+                connection,
+                platform=self.platform,
+                worker=self.name,
+                limit=free,
+                lease_seconds=self.lease_seconds,
+                reclaim_expired=self.in_flight == "resend",
+                digest_ids=digest_ids,
+            )
+        for delivery in claimed:
+            task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return claimed
+
+    async def _idle(self, digest_ids: list[int] | None) -> bool:
+        async with self.db.connect() as connection:
+            return await outbox.open_count(connection, platform=self.platform, digest_ids=digest_ids) == 0
+
+    async def _pause_before_next(self, digest_ids: list[int] | None) -> float:
+        async with self.db.connect() as connection:
+            due = await outbox.next_due_at(connection, self.platform)
+        if due is None:
+            return self.poll_seconds
+        return min(max((due - datetime.now(UTC)).total_seconds(), 0.01), self.poll_seconds)
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _drain(self) -> None:
+        """Let sends in flight finish (up to `drain_grace`), then give back whatever is still claimed."""
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=self.drain_grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        async with self.db.begin() as connection:
+            released = await outbox.release_claims(connection, self.name)
+        if released:
+            log.info("%s: released %d claimed messages for the next run", self.platform, released)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        chat_pacer = self._chat_pacers.get(delivery.chat_id)
+        await chat_pacer.acquire()
+        await self._platform_pacer.acquire()
+        try:
+            outcome = await self.sender.send(delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a sender bug must not stop the worker
+            log.exception("%s: unexpected error sending message %d", self.platform, delivery.id)
+            outcome = RetryLater(after=self._backoff(delivery), reason=f"unexpected error: {error!r}")
+        await self._record(delivery, outcome, chat_pacer)
+
+    def _backoff(self, delivery: Delivery) -> float:
+        return min(self.backoff_base * 2 ** max(delivery.attempts - 1, 0), 300.0)
+
+    async def _record(self, delivery: Delivery, outcome: SendOutcome, chat_pacer: Pacer) -> None:
+        platform = self.platform
+        async with self.db.begin() as connection:
+            match outcome:
+                case Sent(remote_id=remote_id):
+                    await outbox.mark_sent(connection, delivery.id, remote_id)
+                    self._count("messages_sent", platform)
+                case RetryLater(after=after, reason=reason, scope=scope):
+                    if delivery.attempts >= self.max_attempts:
+                        log.error("%s: giving up on message %d to %s after %d attempts: %s",
+                                  platform, delivery.id, delivery.chat_id, delivery.attempts, reason)
+                        await outbox.fail(connection, delivery.id, reason)
+                        self._count("messages_failed", platform, "attempts")
+                        return
+                    delay = max(after, 0.0) or self._backoff(delivery)
+                    (self._platform_pacer if scope == "platform" else chat_pacer).block_until(delay)
+                    retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+                    await outbox.release(connection, delivery.id, retry_at=retry_at, error=reason)
+                    log.info("%s: message %d to %s will be retried in %.1fs: %s",
+                             platform, delivery.id, delivery.chat_id, delay, reason)
+                    self._count("messages_retried", platform, reason.split(":")[0][:40])
+                case ChatGone(reason=reason):
+                    cancelled = await outbox.cancel_chat(connection, platform, delivery.chat_id, reason)
+                    log.warning("%s: chat %s is gone (%s); deactivated, %d messages cancelled",
+                                platform, delivery.chat_id, reason, cancelled)
+                    self._count("chats_deactivated", platform)
+                case ChatMoved(new_chat_id=new_id):
+                    moved = await outbox.move_chat(connection, platform, delivery.chat_id, new_id)
+                    log.info("%s: chat %s moved to %s; %d messages follow it", platform, delivery.chat_id, new_id, moved)
+                case Rejected(reason=reason):
+                    await outbox.fail(connection, delivery.id, reason)
+                    log.error("%s: message %d to %s refused: %s", platform, delivery.id, delivery.chat_id, reason)
+                    self._count("messages_failed", platform, "rejected")
+                case PlatformStopped(reason=reason):
+                    await outbox.release(connection, delivery.id, retry_at=datetime.now(UTC), error=reason)
+                    if self.stopped_reason is None:
+                        log.critical("%s: STOPPING ALL SENDS: %s. Fix the credentials and restart; "
+                                     "nothing queued is lost.", platform, reason)
+                    self.stopped_reason = reason
+        # Hooks run after the outbox change committed; they touch subscriptions only.
+        if isinstance(outcome, ChatGone) and self.on_chat_gone:
+            await self.on_chat_gone(platform, delivery.chat_id, outcome.reason)
+        if isinstance(outcome, ChatMoved) and self.on_chat_moved:
+            await self.on_chat_moved(platform, delivery.chat_id, outcome.new_chat_id)
+
+    def _count(self, name: str, platform: str, reason: str | None = None) -> None:
+        if self.metrics is None:
+            return
+        counter = getattr(self.metrics, name)
+        (counter.labels(platform, reason) if reason is not None else counter.labels(platform)).inc()
