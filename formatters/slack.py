@@ -1,0 +1,311 @@
+"""Slack renderer: a digest as Block Kit messages, with a plain `text` fallback for notifications.
+
+Pure: domain objects in, `SlackMessage`s out. Every message it returns passes
+`validate_blocks` (50 blocks, header 150, section 3000, button 75, unique action ids);
+text that would not fit is shortened with "…" or split across blocks and messages,
+never rejected. Paper text is mrkdwn-escaped (`&`, `<`, `>`), so a title cannot mention
+`<!channel>` or forge a link.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.models import Digest, DigestEntry, Exclusion, Paper
+from formatters.labels import label, stars
+from formatters.slack_limits import (
+    MAX_BLOCKS,
+    MAX_BUTTON_TEXT,
+    MAX_BUTTON_URL,
+    MAX_HEADER_TEXT,
+    MAX_SECTION_TEXT,
+    MAX_TEXT_OBJECT,
+    slack_length,
+    validate_blocks,
+)
+from formatters.slack_mrkdwn import ELLIPSIS, cut_point, escape_mrkdwn, link, one_line, shorten, split_mrkdwn
+
+__all__ = [
+    "EXCLUDED_ACTION_ID",
+    "OPEN_ACTION_PREFIX",
+    "SlackMessage",
+    "escape_mrkdwn",
+    "link",
+    "render_card",
+    "render_digest",
+    "render_excluded",
+    "render_overview",
+    "validate_blocks",
+]
+
+EXCLUDED_ACTION_ID = "paperwire_excluded"
+# Link buttons still send a block_actions payload that the app must ack; one prefix to match.
+OPEN_ACTION_PREFIX = "paperwire_open_"
+
+_MAX_AUTHORS = 20
+_MAX_LINE_TITLE = 100
+_MAX_LINE_SUMMARY = 240
+_MAX_FALLBACK_TITLE = 300
+_GITHUB_SLUG = re.compile(r"^[\w.\-]+/[\w.\-]+$")
+_HTTP_URL = re.compile(r"^https?://\S+$")
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat.postMessage worth of content; the outbox stores it as JSON."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": copy.deepcopy(self.blocks)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SlackMessage:
+        """Rebuild a message from `to_dict()` output; anything else is a ValueError."""
+        text = data.get("text") if isinstance(data, Mapping) else None
+        blocks = data.get("blocks", []) if isinstance(data, Mapping) else None
+        if not isinstance(text, str):
+            raise ValueError("a Slack message needs a string 'text'")
+        if not isinstance(blocks, list) or not all(isinstance(block, dict) for block in blocks):
+            raise ValueError("a Slack message's 'blocks' must be a list of objects")
+        return cls(text=text, blocks=copy.deepcopy(blocks))
+
+
+def render_overview(digest: Digest, *, excluded_action_value: str) -> SlackMessage:
+    """The parent message: header, preview, one line per paper, and the excluded-papers button."""
+    language = digest.language
+    title = label(language, "title", date=digest.published.isoformat())
+    topic_names = _join([digest.topic_names.get(topic, topic) for topic in digest.topics], language)
+    if digest.entries:
+        preview = label(language, "preview_line", count=len(digest.entries), topics=topic_names)
+        fallback = f"{title}: " + label(language, "description", count=len(digest.entries), topics=topic_names)
+    else:
+        preview = label(language, "description_none")
+        fallback = f"{title}: {preview}"
+
+    blocks: list[dict[str, Any]] = [_header(title)]
+    blocks.append(_section(f"*{escape_mrkdwn(label(language, 'preview'))}*\n{escape_mrkdwn(preview)}"))
+    if digest.only_topics:
+        names = _join([digest.topic_names.get(topic, topic) for topic in digest.only_topics], language)
+        blocks.append(_context(escape_mrkdwn(label(language, "only_topics", topics=names))))
+    lines = [_overview_line(number, entry) for number, entry in enumerate(digest.entries, start=1)]
+    # Room is kept for the footer and the button; a line is short, so 47 sections hold far more than 50 papers.
+    blocks.extend(_sections(lines, room=MAX_BLOCKS - len(blocks) - 2))
+    footer = label(
+        language,
+        "footer",
+        generated=digest.generated_at.strftime("%Y-%m-%d %H:%M"),
+        source=digest.source,
+        list_day=digest.list_day.isoformat(),
+    )
+    blocks.append(_context(escape_mrkdwn(footer)))
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                _button(label(language, "button_excluded"), action_id=EXCLUDED_ACTION_ID, value=excluded_action_value)
+            ],
+        }
+    )
+    return SlackMessage(text=escape_mrkdwn(fallback), blocks=blocks)
+
+
+def render_card(entry: DigestEntry, language: str, index: int, topic_names: dict[str, str]) -> SlackMessage:
+    """One paper as one message: header, facts, the card's sections when present, link buttons."""
+    paper, card = entry.paper, entry.card
+    title = one_line(paper.title) or paper.arxiv_id
+    heading = f"{index}. {title}"
+
+    facts = []
+    if paper.authors:
+        facts.append(f"*{_label(language, 'authors')}*: {escape_mrkdwn(_authors(paper.authors))}")
+    facts.append(f"*{_label(language, 'link')}*: {link(paper.abs_url, 'arXiv')}")
+    topic = topic_names.get(entry.pick.topic, entry.pick.topic)
+    rating = escape_mrkdwn(stars(entry.pick.stars, language))
+    facts.append(f"*{_label(language, 'topic')}*: {escape_mrkdwn(topic)}  {rating}")
+
+    parts = ["\n".join(facts)]
+    points = [point for point in card.innovation_points if point.strip()]
+    if card.core_innovation.strip() or points:
+        lines = [f"*{_label(language, 'core_innovation')}*"]
+        if card.core_innovation.strip():
+            lines.append(escape_mrkdwn(card.core_innovation.strip()))
+        lines += [f"{number}. {escape_mrkdwn(one_line(point))}" for number, point in enumerate(points, start=1)]
+        parts.append("\n".join(lines))
+    elif card.one_liner.strip():
+        parts.append(f"_{escape_mrkdwn(one_line(card.one_liner))}_")
+    results = [result for result in card.results if result.strip()]
+    if results:
+        bullets = [f"• {escape_mrkdwn(one_line(result))}" for result in results]
+        parts.append("\n".join([f"*{_label(language, 'results')}*", *bullets]))
+    if card.key_insight.strip():
+        parts.append(f"*{_label(language, 'key_insight')}*\n{escape_mrkdwn(card.key_insight.strip())}")
+    takeaways = [
+        f"{mark} *{_label(language, key)}*: {escape_mrkdwn(one_line(value))}"
+        for mark, key, value in (
+            ("✅", "fits", card.fits),
+            ("⚠️", "limitations", card.limitations),
+            ("📌", "next_action", card.next_action),
+        )
+        if value.strip()
+    ]
+    if takeaways:
+        parts.append("\n".join([f"*{_label(language, 'takeaways')}*"] + takeaways))
+
+    blocks: list[dict[str, Any]] = [_header(heading)]
+    blocks.extend(_sections(parts, room=MAX_BLOCKS - 3, pack=False))
+    method = "summary_llm" if card.method == "llm" else "summary_extractive"
+    blocks.append(_context(_label(language, method)))
+    blocks.append({"type": "actions", "elements": _paper_buttons(paper, language)})
+    fallback = escape_mrkdwn(shorten(heading, _MAX_FALLBACK_TITLE))
+    return SlackMessage(text=fallback, blocks=blocks)
+
+
+def render_digest(digest: Digest, *, excluded_action_value: str) -> list[SlackMessage]:
+    """The overview, then one card per picked paper, in rank order."""
+    messages = [render_overview(digest, excluded_action_value=excluded_action_value)]
+    for number, entry in enumerate(digest.entries, start=1):
+        messages.append(render_card(entry, digest.language, number, digest.topic_names))
+    return messages
+
+
+def render_excluded(list_day: date, exclusions: list[Exclusion], language: str) -> list[SlackMessage]:
+    """Every paper of the day that was not picked, with its reason; as many messages as 50 blocks need."""
+    title = f"{label(language, 'excluded')} - {list_day.isoformat()}"
+    if not exclusions:
+        note = label(language, "excluded_none")
+        blocks = [_header(title), _section(escape_mrkdwn(note))]
+        return [SlackMessage(text=escape_mrkdwn(f"{title}: {note}"), blocks=blocks)]
+    lines = [_excluded_line(exclusion, language) for exclusion in exclusions]
+    sections = _sections(lines, room=len(lines))
+    messages: list[SlackMessage] = []
+    per_message = MAX_BLOCKS - 1
+    for start in range(0, len(sections), per_message):
+        heading = title if start == 0 else f"{title} {label(language, 'more')}"
+        fallback = f"{heading} ({len(exclusions)})" if start == 0 else heading
+        blocks = [_header(heading), *sections[start : start + per_message]]
+        messages.append(SlackMessage(text=escape_mrkdwn(fallback), blocks=blocks))
+    return messages
+
+
+def _overview_line(number: int, entry: DigestEntry) -> str:
+    paper = entry.paper
+    name = shorten(_short_name(paper), _MAX_LINE_TITLE)
+    line = f"{number}. {link(paper.abs_url, name)} {'⭐' * entry.pick.stars}"
+    summary = shorten(one_line(entry.card.one_liner), _MAX_LINE_SUMMARY)
+    return f"{line} — {escape_mrkdwn(summary)}" if summary else line
+
+
+def _excluded_line(exclusion: Exclusion, language: str) -> str:
+    paper = exclusion.paper
+    name = shorten(one_line(paper.title) or paper.arxiv_id, _MAX_LINE_TITLE)
+    reason = exclusion.reason.get(language) or exclusion.reason.get("en") or next(iter(exclusion.reason.values()), "")
+    reason = shorten(one_line(reason) or exclusion.kind, _MAX_LINE_SUMMARY)
+    return f"• {link(paper.abs_url, name)} — {escape_mrkdwn(reason)}"
+
+
+def _short_name(paper: Paper) -> str:
+    """The name before a colon ("FooNet: ..." -> "FooNet") when there is one, else the title."""
+    title = one_line(paper.title) or paper.arxiv_id
+    head, colon, _ = title.partition(":")
+    return head.strip() if colon and 2 <= len(head.strip()) <= 60 else title
+
+
+def _paper_buttons(paper: Paper, language: str) -> list[dict[str, Any]]:
+    targets = [("arxiv", paper.abs_url), ("pdf", paper.pdf_url), ("hf", paper.hf_url)]
+    code = _code_url(paper.github_repo)
+    if code:
+        targets.append(("code", code))
+    # The arXiv id keeps action ids unique even if two cards ever share a message.
+    return [
+        _button(
+            label(language, f"button_{kind}"),
+            action_id=f"{OPEN_ACTION_PREFIX}{kind}_{paper.arxiv_id}",
+            value=paper.arxiv_id,
+            url=url,
+        )
+        for kind, url in targets
+    ]
+
+
+def _code_url(repo: str | None) -> str | None:
+    """A usable code link from `githubRepo`: a full http(s) URL or an `owner/name` slug."""
+    repo = (repo or "").strip()
+    if _HTTP_URL.match(repo):
+        url = repo
+    elif _GITHUB_SLUG.match(repo):
+        url = f"https://github.com/{repo}"
+    else:
+        return None
+    return url if slack_length(url) <= MAX_BUTTON_URL else None
+
+
+def _join(names: list[str], language: str) -> str:
+    """A list of names as the language writes one: `A, B` or `甲、乙`."""
+    return ("、" if language == "zh" else ", ").join(names)
+
+
+def _label(language: str, key: str) -> str:
+    return escape_mrkdwn(label(language, key))
+
+
+def _authors(authors: list[str]) -> str:
+    names = [one_line(name) for name in authors if name.strip()]
+    if len(names) <= _MAX_AUTHORS:
+        return ", ".join(names)
+    return ", ".join(names[:_MAX_AUTHORS]) + f", {ELLIPSIS} (+{len(names) - _MAX_AUTHORS})"
+
+
+def _header(text: str) -> dict[str, Any]:
+    plain = {"type": "plain_text", "text": shorten(one_line(text), MAX_HEADER_TEXT), "emoji": True}
+    return {"type": "header", "text": plain}
+
+
+def _section(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _context(mrkdwn: str) -> dict[str, Any]:
+    if slack_length(mrkdwn) > MAX_TEXT_OBJECT:
+        mrkdwn = mrkdwn[: cut_point(mrkdwn, MAX_TEXT_OBJECT - 1)] + ELLIPSIS
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def _button(text: str, *, action_id: str, value: str, url: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": shorten(text, MAX_BUTTON_TEXT), "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if url:
+        button["url"] = url
+    return button
+
+
+def _sections(parts: Iterable[str], *, room: int, pack: bool = True) -> list[dict[str, Any]]:
+    """Section blocks for mrkdwn `parts`, each under 3000; at most `room`, the last one marked "…" if cut.
+
+    With `pack`, consecutive parts share a block when they fit (one block per line would
+    exhaust 50 blocks quickly); without it, each part starts a block of its own.
+    """
+    texts: list[str] = []
+    for part in parts:
+        for chunk in split_mrkdwn(part, MAX_SECTION_TEXT):
+            if pack and texts and slack_length(texts[-1]) + 1 + slack_length(chunk) <= MAX_SECTION_TEXT:
+                texts[-1] += "\n" + chunk
+            else:
+                texts.append(chunk)
+    if len(texts) > room:
+        texts = texts[:room]
+        last = texts[-1]
+        if slack_length(last) + 2 > MAX_SECTION_TEXT:
+            last = last[: cut_point(last, MAX_SECTION_TEXT - 2)]
+        texts[-1] = last + "\n" + ELLIPSIS
+    return [_section(text) for text in texts]
