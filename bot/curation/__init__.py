@@ -1,0 +1,25 @@
+"""Curation: which of a day's papers are picked, in which topic, and why the rest are not."""
+
+from bot.curation.classify import Classification, classify, topics_for
+from bot.curation.select import curate
+from bot.curation.taxonomy import (
+    Family,
+    Taxonomy,
+    TaxonomyError,
+    Topic,
+    load_taxonomy,
+    parse_taxonomy,
+)
+
+__all__ = [
+    "Classification",
+    "Family",
+    "Taxonomy",
+    "TaxonomyError",
+    "Topic",
+    "classify",
+    "curate",
+    "load_taxonomy",
+    "parse_taxonomy",
+    "topics_for",
+]
