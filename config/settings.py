@@ -72,6 +72,15 @@ class DigestSettings(BaseModel):
     publish_offset_days: int = Field(default=1, ge=0, le=7)
     empty_day_notice: bool = False
 
+    @field_validator("topics_file")
+    @classmethod
+    def _resolve_topics_file(cls, value: Path) -> Path:
+        # A relative path is read from the working directory, else from the project folder,
+        # so the example config's "config/topics.toml" works from anywhere.
+        if not value.is_absolute() and not value.exists() and (CONFIG_DIR.parent / value).exists():
+            return CONFIG_DIR.parent / value
+        return value
+
 
 class SourcesSettings(BaseModel):
     hf_base_url: str = "https://huggingface.co"

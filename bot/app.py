@@ -1,0 +1,157 @@
+"""The composition root: builds every part from the settings and closes them in reverse order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.curation.taxonomy import Taxonomy, load_taxonomy
+from bot.delivery.publish import Renderer
+from bot.delivery.worker import ChatHook, DeliveryWorker, Sender
+from bot.metrics import Metrics
+from bot.pipeline import Pipeline, PipelineOptions
+from bot.sources.arxiv import ArxivClient
+from bot.sources.hf import HFClient
+from bot.store.database import Database
+from bot.summarize.base import Summarizer
+from bot.summarize.extractive import ExtractiveSummarizer
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a verb, a handler or the scheduler may need, built once."""
+
+    settings: Settings
+    db: Database
+    http: aiohttp.ClientSession
+    taxonomy: Taxonomy
+    summarizer: Summarizer
+    pipeline: Pipeline
+    hf: HFClient
+    arxiv: ArxivClient
+
+
+def build_summarizer(settings: Settings, http: aiohttp.ClientSession, stack: AsyncExitStack) -> Summarizer:
+    """The LLM summarizer when one is configured, else the extractive one."""
+    extractive = ExtractiveSummarizer()
+    if not settings.llm_enabled:
+        return extractive
+    from bot.summarize.factory import build_llm_summarizer
+
+    return build_llm_summarizer(settings, http, extractive, stack)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Open the database (migrating it), the HTTP session and the stages; close all on exit."""
+    taxonomy = load_taxonomy(settings.digest.topics_file)
+    async with AsyncExitStack() as stack:
+        db = Database(settings.database_url, echo=settings.database.echo)
+        stack.push_async_callback(db.close)
+        await db.start()
+        timeout = aiohttp.ClientTimeout(total=settings.sources.timeout_seconds)
+        http = await stack.enter_async_context(
+            aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": "paperwire/0.1"})
+        )
+        summarizer = build_summarizer(settings, http, stack)
+        pipeline = Pipeline(
+            db,
+            taxonomy,
+            summarizer,
+            PipelineOptions(
+                max_papers=settings.digest.max_papers,
+                per_topic_cap=settings.digest.per_topic_cap,
+                publish_offset_days=settings.digest.publish_offset_days,
+            ),
+        )
+        hf = HFClient(
+            http,
+            settings.sources.hf_base_url,
+            timeout=settings.sources.timeout_seconds,
+            max_retries=settings.sources.max_retries,
+        )
+        arxiv = ArxivClient(
+            http,
+            settings.sources.arxiv_base_url,
+            min_interval=settings.sources.arxiv_interval_seconds,
+            timeout=settings.sources.timeout_seconds,
+            max_retries=settings.sources.max_retries,
+        )
+        yield Services(settings, db, http, taxonomy, summarizer, pipeline, hf, arxiv)
+
+
+def enabled_platforms(settings: Settings) -> list[str]:
+    """Platforms with credentials to send: Telegram with a token, Slack with a bot token."""
+    platforms = []
+    if settings.telegram.token is not None:
+        platforms.append("telegram")
+    if settings.slack.bot_token is not None:
+        platforms.append("slack")
+    return platforms
+
+
+def renderers() -> dict[str, Renderer]:
+    """Each platform's digest rendering into outbox payloads."""
+    from bot.delivery import slack, telegram
+
+    return {"telegram": telegram.render_payloads, "slack": slack.render_payloads}
+
+
+def previewers() -> dict[str, Callable[[dict], str]]:
+    """Each platform's text preview of one payload, for `publish --dry-run`."""
+    from bot.delivery import slack, telegram
+
+    return {"telegram": telegram.preview_payload, "slack": slack.preview_payload}
+
+
+@asynccontextmanager
+async def open_senders(services: Services, platforms: list[str]) -> AsyncIterator[dict[str, Sender]]:
+    """A sender per platform, with its client open for the duration."""
+    settings = services.settings
+    async with AsyncExitStack() as stack:
+        senders: dict[str, Sender] = {}
+        if "telegram" in platforms:
+            from bot.delivery.telegram import TelegramSender, make_bot
+
+            bot = make_bot(settings.telegram)
+            await stack.enter_async_context(bot)
+            senders["telegram"] = TelegramSender(bot, settings.telegram)
+        if "slack" in platforms:
+            from bot.delivery.slack import SlackSender, make_client
+
+            # The shared aiohttp session is closed by open_services.
+            senders["slack"] = SlackSender(make_client(settings.slack, services.http), settings.slack)
+        yield senders
+
+
+def chat_hooks(db: Database) -> tuple[ChatHook, ChatHook]:
+    """What delivery does to subscriptions when a chat is gone or has moved."""
+    from bot.store import subscriptions
+
+    async def gone(platform: str, chat_id: str, reason: str) -> None:
+        async with db.begin() as connection:
+            await subscriptions.deactivate(connection, platform, chat_id, reason)
+
+    async def moved(platform: str, old_id: str, new_id: str) -> None:
+        async with db.begin() as connection:
+            await subscriptions.move_chat(connection, platform, old_id, new_id)
+
+    return gone, moved
+
+
+def delivery_worker(services: Services, sender: Sender, metrics: Metrics | None = None, **options: Any) -> DeliveryWorker:
+    """A worker for one platform, with the in-flight policy and hooks the settings call for."""
+    settings = services.settings
+    in_flight = settings.telegram.in_flight if sender.platform == "telegram" else settings.slack.in_flight
+    gone, moved = chat_hooks(services.db)
+    return DeliveryWorker(
+        services.db, sender, in_flight=in_flight, on_chat_gone=gone, on_chat_moved=moved, metrics=metrics, **options
+    )

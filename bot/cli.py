@@ -1,0 +1,174 @@
+"""`paperwire [--config FILE] VERB`: the entry point. Logs go to stderr, results to stdout.
+
+Exit codes: 0 done, 1 failed, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from config.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("paperwire")
+
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+SAMPLE_DAY = date(2026, 2, 20)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with what the user typed; exit code 2."""
+
+
+class Failure(Exception):
+    """The verb could not do its job; one line for the user, exit code 1."""
+
+
+def _list_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-02-20") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paperwire",
+        description="A daily digest of new AI papers: curated by topic, summarized, published "
+        "as Markdown and to Telegram and Slack.",
+        epilog="Settings come from --config FILE (or PAPERWIRE_CONFIG) and PAPERWIRE_* environment "
+        "variables; see config/paperwire.example.toml.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="TOML settings file (default: $PAPERWIRE_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    digest = verbs.add_parser(
+        "digest",
+        help="build, store and print the digest of one Daily Papers day",
+        description="Build the digest of one Daily Papers list day, store it, and print it as Markdown. "
+        "The digest is built once: running it again prints the same post.",
+    )
+    digest.add_argument("--date", type=_list_day, help="the list day covered (default: the latest weekday before today, UTC)")
+    digest.add_argument("--lang", choices=["en", "zh"], help="language of the post (default: digest.language)")
+    digest.add_argument(
+        "--source",
+        default="api",
+        metavar="api|sample|PATH",
+        help="where the list comes from: the Hugging Face API (default), the shipped sample day, "
+        "or a saved API response (a YYYY-MM-DD.json file or a folder of them)",
+    )
+    digest.add_argument("--out", metavar="FILE", help="write the post to FILE instead of stdout")
+    digest.add_argument("--stats", action="store_true", help="also print counts and LLM token use to stderr")
+
+    importer = verbs.add_parser(
+        "import",
+        help="load a folder of saved Daily Papers responses into the store",
+        description="Load saved Daily Papers API responses (a folder of YYYY-MM-DD.json, or one file). "
+        "Papers are upserted by arXiv id; malformed items are skipped with a warning.",
+    )
+    importer.add_argument("path", help="folder of YYYY-MM-DD.json files, or one such file")
+    importer.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    publish = verbs.add_parser(
+        "publish",
+        help="send the digest of one list day to every chat now",
+        description="Build the digest of one list day if needed and deliver it now to every configured "
+        "chat (telegram.chats, slack.channels) and every active subscription, each in its language and "
+        "topics. Exit 1 if anything is still undelivered at the end.",
+    )
+    publish.add_argument("--date", type=_list_day, help="the list day (default: the latest weekday before today, UTC)")
+    publish.add_argument(
+        "--source",
+        default=None,
+        metavar="api|sample|PATH",
+        help="where the list comes from when it is not stored yet (default: the store, else the API)",
+    )
+    publish.add_argument("--dry-run", action="store_true", help="send nothing; print each chat's messages (no token needed)")
+
+    ask = verbs.add_parser(
+        "ask",
+        help="run a chat command locally and print the reply",
+        description='Run any chat command against the store, e.g. paperwire ask "search sparse attention".',
+    )
+    ask.add_argument("line", help='the command line, e.g. "paper 2602.14417" or "excluded today"')
+    ask.add_argument("--lang", choices=["en", "zh"], help="reply language (default: digest.language)")
+    ask.add_argument("--chat", default="cli", help="chat id the command comes from (default: cli)")
+    ask.add_argument("--user", default="operator", help="user id the command comes from (default: operator)")
+
+    config = verbs.add_parser("config", help="check the settings", description="Work with the settings.")
+    config_verbs = config.add_subparsers(dest="config_verb", metavar="ACTION")
+    config_verbs.required = True
+    config_verbs.add_parser(
+        "check",
+        help="validate the config file and environment",
+        description="Validate the config file and the environment; explain each problem in one line. "
+        "Secrets are never printed.",
+    )
+    return parser
+
+
+def configure_logging(level: str, verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs request URLs, and a Telegram URL carries the bot token.
+    for noisy in ("httpx", "httpcore", "aiosqlite", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as error:
+        print(f"paperwire: configuration error:\n{error}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level, args.verbose)
+    verb = _VERBS[args.verb if args.verb != "config" else f"config {args.config_verb}"]
+    try:
+        return asyncio.run(verb(args, settings))
+    except UsageError as error:
+        print(f"paperwire: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Failure as error:
+        print(f"paperwire: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+
+
+def _verbs() -> dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]]:
+    from bot import verbs
+
+    return verbs.VERBS
+
+
+class _LazyVerbs(dict):
+    """Import the verb implementations only when one runs, so `--help` stays instant."""
+
+    def __missing__(self, key: str) -> Any:
+        self.update(_verbs())
+        return dict.__getitem__(self, key)
+
+
+_VERBS: dict[str, Any] = _LazyVerbs()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

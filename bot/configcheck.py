@@ -1,0 +1,74 @@
+"""`paperwire config check`: what is on, what is off and why, and every problem in one line."""
+
+from __future__ import annotations
+
+from bot.curation.taxonomy import TaxonomyError, load_taxonomy
+from bot.store.database import Database, DatabaseUnavailable
+from config.settings import Settings
+
+
+def platform_status(settings: Settings) -> dict[str, str]:
+    """Each optional part: "on" or "off: <why>". Shared by config check and /healthz."""
+    status: dict[str, str] = {}
+    if settings.telegram.token is None:
+        status["telegram"] = "off: PAPERWIRE_TELEGRAM__TOKEN is not set"
+    elif settings.telegram.webhook_url:
+        status["telegram"] = f"on (webhook {settings.telegram.webhook_url})"
+    else:
+        status["telegram"] = "on (long polling)"
+    if settings.slack.bot_token is None:
+        status["slack"] = "off: PAPERWIRE_SLACK__BOT_TOKEN is not set"
+    elif settings.slack.app_token is not None:
+        status["slack"] = "on (Socket Mode)"
+    elif settings.slack.signing_secret is not None:
+        status["slack"] = "on (HTTP events at /slack/events)"
+    else:
+        status["slack"] = "off: set PAPERWIRE_SLACK__APP_TOKEN (Socket Mode) or PAPERWIRE_SLACK__SIGNING_SECRET (HTTP)"
+    if settings.llm_enabled:
+        status["llm"] = f"on ({settings.llm.model} at {settings.llm.base_url or 'https://api.openai.com/v1'})"
+    else:
+        status["llm"] = "off: PAPERWIRE_LLM__API_KEY is not set; extractive summaries"
+    return status
+
+
+async def check_configuration(settings: Settings) -> tuple[list[str], list[str]]:
+    """Returns (problems, report lines). Never prints a secret."""
+    problems: list[str] = []
+    lines: list[str] = []
+    try:
+        taxonomy = load_taxonomy(settings.digest.topics_file)
+        lines.append(
+            f"digest.topics_file: {settings.digest.topics_file} "
+            f"({len(taxonomy.topics)} topics, {len(taxonomy.families)} exclusion families)"
+        )
+        known = {topic.id for topic in taxonomy.topics}
+        for section, targets in (("telegram.chats", settings.telegram.chats), ("slack.channels", settings.slack.channels)):
+            for target in targets:
+                unknown = [topic for topic in target.topics if topic not in known]
+                if unknown:
+                    problems.append(
+                        f"{section}: chat {target.id} follows unknown topics {', '.join(unknown)}; "
+                        f"known topics: {', '.join(sorted(known))}"
+                    )
+    except TaxonomyError as error:
+        problems.append(f"digest.topics_file: {error}")
+    db = Database(settings.database_url)
+    try:
+        await db.start()
+        lines.append(f"database.url: {db.safe_url} (reachable, schema up to date)")
+    except DatabaseUnavailable as error:
+        problems.append(f"database.url: {error}")
+    finally:
+        await db.close()
+    lines.append(f"digest.language: {settings.digest.language}, digest.max_papers: {settings.digest.max_papers}")
+    lines.append(
+        f"schedule: build at {settings.schedule.build_time} {settings.schedule.timezone} on "
+        f"{', '.join(settings.schedule.days)}"
+    )
+    for name, state in platform_status(settings).items():
+        lines.append(f"{name}: {state}")
+    if settings.telegram.webhook_url and settings.telegram.webhook_secret is None:
+        problems.append(
+            "telegram.webhook_secret: a webhook needs a secret token; set PAPERWIRE_TELEGRAM__WEBHOOK_SECRET"
+        )
+    return problems, lines

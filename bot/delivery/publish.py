@@ -1,0 +1,114 @@
+"""Who gets a digest, and planning it into the outbox: one digest per (language, topics), one
+row per message per chat, each chat planned in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.models import Digest, Language
+from bot.pipeline import Pipeline
+from bot.store import outbox
+from bot.store import subscriptions as subscription_store
+from bot.store.database import Database
+from config.settings import ChatTarget
+
+log = logging.getLogger(__name__)
+
+Renderer = Callable[[Digest], list[dict]]
+"""A platform's rendering of a digest into outbox payloads, one per message, in order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    platform: str
+    chat_id: str
+    language: Language
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class PublishPlan:
+    list_day: date
+    digest_ids: list[int] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    rows_added: int = 0
+    messages: dict[Target, list[dict]] = field(default_factory=dict)
+
+
+async def register_configured_chats(db: Database, configured: dict[str, Sequence[ChatTarget]]) -> None:
+    """Give every chat named in the settings a subscription row (origin "config").
+
+    An existing row is left as it is, so a chat deactivated after a permanent error stays
+    off until the operator turns it on again.
+    """
+    async with db.begin() as connection:
+        for platform, chats in configured.items():
+            for chat in chats:
+                if await subscription_store.get_subscription(connection, platform, chat.id) is None:
+                    await subscription_store.upsert_subscription(
+                        connection,
+                        platform,
+                        chat.id,
+                        topics=list(chat.topics),
+                        language=chat.language,
+                        origin="config",
+                    )
+
+
+async def collect_targets(db: Database, platforms: Sequence[str], default_language: Language) -> list[Target]:
+    """Every active subscription on the given platforms, once per chat."""
+    targets: list[Target] = []
+    async with db.connect() as connection:
+        for platform in platforms:
+            for subscription in await subscription_store.active_subscriptions(connection, platform):
+                language = subscription.language if subscription.language in ("en", "zh") else default_language
+                targets.append(
+                    Target(platform, subscription.chat_id, language, tuple(sorted(subscription.topics)))  # type: ignore[arg-type]
+                )
+    return targets
+
+
+async def plan_publication(
+    pipeline: Pipeline,
+    db: Database,
+    list_day: date,
+    targets: Sequence[Target],
+    renderers: dict[str, Renderer],
+    *,
+    write: bool = True,
+) -> PublishPlan | None:
+    """Build each needed digest once and plan its messages for every target.
+
+    Returns None when the list day has no papers. With `write=False` nothing is planned
+    (a dry run); the rendered messages are returned either way.
+    """
+    plan = PublishPlan(list_day=list_day)
+    digests: dict[tuple[str, tuple[str, ...]], Digest] = {}
+    rendered: dict[tuple[str, str, tuple[str, ...]], list[dict]] = {}
+    for target in targets:
+        key = (target.language, target.topics)
+        if key not in digests:
+            digest = await pipeline.build(list_day, target.language, target.topics)
+            if digest is None:
+                return None
+            digests[key] = digest
+        digest = digests[key]
+        render_key = (target.platform, target.language, target.topics)
+        if render_key not in rendered:
+            rendered[render_key] = renderers[target.platform](digest)
+        payloads = rendered[render_key]
+        plan.messages[target] = payloads
+        plan.targets.append(target)
+        digest_id = int(digest.stats["digest_id"])
+        if digest_id not in plan.digest_ids:
+            plan.digest_ids.append(digest_id)
+        if write:
+            async with db.begin() as connection:
+                plan.rows_added += await outbox.plan_messages(
+                    connection, digest_id=digest_id, platform=target.platform, chat_id=target.chat_id, payloads=payloads
+                )
+    return plan

@@ -1,0 +1,244 @@
+"""fetch -> store -> curate -> summarize -> digest: the stages wired into one idempotent build.
+
+The pipeline knows no chat platform. Curation happens once per list day and is shared by
+every language and chat; cards are cached per (paper, language, model, prompt version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bot.curation.classify import topics_for
+from bot.curation.select import curate
+from bot.curation.taxonomy import Taxonomy
+from bot.models import Card, Curation, DayPapers, Digest, DigestEntry, Exclusion, Language, Pick, TopicTrend
+from bot.store import curation as curation_store
+from bot.store import digests as digest_store
+from bot.store import papers as paper_store
+from bot.store.database import Database
+from bot.summarize.base import SummaryResult, Summarizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class IngestReport:
+    list_day: date
+    papers: int
+    inserted: int
+    updated: int
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PipelineOptions:
+    max_papers: int = 6
+    per_topic_cap: int = 3
+    publish_offset_days: int = 1
+    source_name: str = "Hugging Face Daily Papers"
+
+
+class Pipeline:
+    """Builds digests from what the store holds; every step can run twice without harm."""
+
+    def __init__(
+        self,
+        db: Database,
+        taxonomy: Taxonomy,
+        summarizer: Summarizer,
+        options: PipelineOptions | None = None,
+    ) -> None:
+        self.db = db
+        self.taxonomy = taxonomy
+        self.summarizer = summarizer
+        self.options = options or PipelineOptions()
+
+    def classify(self, papers: Sequence) -> None:
+        for paper in papers:
+            paper.topics = topics_for(paper, self.taxonomy)
+
+    async def ingest(self, day: DayPapers, source: str) -> IngestReport:
+        """Store a day's papers (classified) and the list itself."""
+        self.classify(day.papers)
+        async with self.db.begin() as connection:
+            counts = await paper_store.upsert_papers(
+                connection, day.papers, taxonomy_fingerprint=self.taxonomy.fingerprint
+            )
+            await paper_store.record_list_day(connection, day, source)
+        return IngestReport(day.list_day, len(day.papers), counts.inserted, counts.updated, list(day.skipped))
+
+    async def store_paper(self, paper) -> None:
+        """Store one paper looked up on demand (not tied to a list day)."""
+        self.classify([paper])
+        async with self.db.begin() as connection:
+            await paper_store.upsert_papers(connection, [paper], taxonomy_fingerprint=self.taxonomy.fingerprint)
+
+    async def reclassify(self, batch: int = 2000) -> int:
+        """Give papers classified under another taxonomy their topics again; returns how many."""
+        total = 0
+        while True:
+            async with self.db.begin() as connection:
+                stale = await paper_store.papers_needing_topics(connection, self.taxonomy.fingerprint, batch)
+                if not stale:
+                    return total
+                assignments = {paper.arxiv_id: topics_for(paper, self.taxonomy) for paper in stale}
+                await paper_store.set_topics(connection, assignments, self.taxonomy.fingerprint)
+            total += len(stale)
+
+    async def curate_day(self, list_day: date) -> Curation | None:
+        """The day's curation, made now if it was never made; None when the day has no papers."""
+        async with self.db.connect() as connection:
+            existing = await curation_store.load_curation(connection, list_day)
+        if existing is not None:
+            return existing
+        async with self.db.begin() as connection:
+            day_papers = await paper_store.papers_for_day(connection, list_day)
+            if not day_papers:
+                return None
+            earlier = await curation_store.picked_before(connection, list_day)
+            result = curate(
+                list_day,
+                day_papers,
+                self.taxonomy,
+                max_papers=self.options.max_papers,
+                per_topic_cap=self.options.per_topic_cap,
+                picked_before=earlier,
+            )
+            wrote = await curation_store.save_curation(
+                connection,
+                result,
+                taxonomy_fingerprint=self.taxonomy.fingerprint,
+                max_papers=self.options.max_papers,
+            )
+        if wrote:
+            log.info("curated %s: %d picks, %d excluded", list_day, len(result.picks), len(result.exclusions))
+        async with self.db.connect() as connection:
+            return await curation_store.load_curation(connection, list_day)
+
+    async def build(self, list_day: date, language: Language, topics: Sequence[str] = ()) -> Digest | None:
+        """The digest of a list day in one language, optionally limited to some topics.
+
+        Built once: a second call finds the stored digest and the cached cards and
+        writes nothing new. None when the day has no papers.
+        """
+        curation = await self.curate_day(list_day)
+        if curation is None:
+            return None
+        only = tuple(sorted(set(topics)))
+        chosen, excluded = self._select_for_topics(curation, only)
+        results = await self._cards(chosen, language)
+        entries = [DigestEntry(pick=pick, card=result.card) for pick, result in zip(chosen, results, strict=True)]
+        trends = await self.trends(list_day)
+        stats = {
+            "papers": len(curation.picks) + len(curation.exclusions),
+            "picks": len(entries),
+            "excluded": len(excluded),
+            "llm_cards": sum(1 for r in results if r.card.method == "llm"),
+            "extractive_cards": sum(1 for r in results if r.card.method != "llm"),
+            "prompt_tokens": sum(r.prompt_tokens for r in results),
+            "completion_tokens": sum(r.completion_tokens for r in results),
+            "claims_checked": sum(r.claims_checked for r in results),
+            "claims_dropped": sum(r.claims_dropped for r in results),
+        }
+        published = list_day + timedelta(days=self.options.publish_offset_days)
+        async with self.db.begin() as connection:
+            record = await digest_store.find_digest(connection, list_day, language, only)
+            if record is None:
+                record = await digest_store.create_digest(
+                    connection, list_day=list_day, language=language, topics=only, published_on=published, stats=stats
+                )
+        return Digest(
+            list_day=list_day,
+            published=record.published_on,
+            language=language,
+            entries=entries,
+            exclusions=excluded,
+            trends=trends,
+            topic_names=self.taxonomy.topic_names(language),
+            generated_at=record.generated_at,
+            source=self.options.source_name,
+            only_topics=list(only),
+            stats={**record.stats, "digest_id": record.id},
+        )
+
+    def _select_for_topics(self, curation: Curation, only: tuple[str, ...]) -> tuple[list[Pick], list[Exclusion]]:
+        if not only:
+            return list(curation.picks), list(curation.exclusions)
+        wanted = set(only)
+        ranked = sorted(
+            (pick for pick in [*curation.picks, *curation.candidates] if pick.topic in wanted),
+            key=lambda pick: (-pick.score, pick.rank),
+        )
+        chosen = ranked[: self.options.max_papers]
+        chosen_ids = {pick.paper.arxiv_id for pick in chosen}
+        outside = {
+            "en": "outside this chat's topics",
+            "zh": "不在本频道订阅的方向内",
+        }
+        excluded = [
+            Exclusion(paper=pick.paper, kind="no_topic", reason=dict(outside), score=pick.score, topic=pick.topic)
+            for pick in curation.picks
+            if pick.paper.arxiv_id not in chosen_ids
+        ]
+        excluded += [item for item in curation.exclusions if item.paper.arxiv_id not in chosen_ids]
+        return chosen, excluded
+
+    async def _cards(self, chosen: list[Pick], language: Language) -> list[SummaryResult]:
+        model, prompt_version = self.summarizer.cache_key
+        cached: dict[str, Card] = {}
+        async with self.db.connect() as connection:
+            for pick in chosen:
+                card = await digest_store.cached_card(connection, pick.paper.arxiv_id, language, model, prompt_version)
+                if card is not None:
+                    cached[pick.paper.arxiv_id] = card
+        missing = [pick for pick in chosen if pick.paper.arxiv_id not in cached]
+        fresh = await asyncio.gather(*(self.summarizer.summarize(pick.paper, language) for pick in missing))
+        if missing:
+            async with self.db.begin() as connection:
+                for pick, result in zip(missing, fresh, strict=True):
+                    # A card that fell back to extractive is not cached under the LLM's key,
+                    # so the next build tries the model again.
+                    if result.card.method == "llm" or model == "extractive":
+                        await digest_store.store_card(
+                            connection,
+                            arxiv_id=pick.paper.arxiv_id,
+                            language=language,
+                            model=model,
+                            prompt_version=prompt_version,
+                            card=result.card,
+                            prompt_tokens=result.prompt_tokens,
+                            completion_tokens=result.completion_tokens,
+                        )
+        by_id = {pick.paper.arxiv_id: result for pick, result in zip(missing, fresh, strict=True)}
+        return [by_id.get(pick.paper.arxiv_id) or SummaryResult(card=cached[pick.paper.arxiv_id]) for pick in chosen]
+
+    async def trends(self, list_day: date) -> list[TopicTrend]:
+        """Today's topic mix against the trailing 7 and 30 days of stored lists."""
+        async with self.db.connect() as connection:
+            counts = await curation_store.topic_counts_by_day(connection, list_day - timedelta(days=30), list_day)
+        today = counts.get(list_day, {})
+        week = [day for day in counts if list_day - timedelta(days=7) <= day < list_day]
+        month = [day for day in counts if day < list_day]
+        result = []
+        for topic in self.taxonomy.topics:
+            avg7 = sum(counts[day].get(topic.id, 0) for day in week) / len(week) if week else 0.0
+            avg30 = sum(counts[day].get(topic.id, 0) for day in month) / len(month) if month else 0.0
+            result.append(TopicTrend(topic=topic.id, today=today.get(topic.id, 0), avg_7d=avg7, avg_30d=avg30))
+        return result
+
+    async def latest_list_day(self) -> date | None:
+        async with self.db.connect() as connection:
+            days = await paper_store.known_list_days(connection)
+        return days[-1] if days else None
+
+
+def default_list_day(now: datetime | None = None) -> date:
+    """The latest weekday before today (UTC): the Daily Papers list most recently complete."""
+    day = (now or datetime.now(UTC)).date() - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day

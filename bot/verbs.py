@@ -1,0 +1,240 @@
+"""What each CLI verb does, on top of the services the composition root builds."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.app import Services, open_services
+from bot.cli import SAMPLE_DAY, SAMPLE_DIR, Failure, UsageError
+from bot.curation.taxonomy import TaxonomyError
+from bot.models import DayPapers
+from bot.pipeline import default_list_day
+from bot.sources.errors import FutureDateError, SourceError, SourceUnavailable
+from bot.sources.files import FileSource, read_file
+from bot.store import papers as paper_store
+from bot.store.database import DatabaseUnavailable
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def _read_source(args: argparse.Namespace, services: Services) -> tuple[DayPapers, str]:
+    """The list day's papers from the API, the shipped sample or a saved file/folder."""
+    source = args.source
+    if source == "sample":
+        day = args.date or SAMPLE_DAY
+        path = SAMPLE_DIR / f"{day.isoformat()}.json"
+        if not path.exists():
+            shipped = ", ".join(sorted(p.stem for p in SAMPLE_DIR.glob("*.json")))
+            raise UsageError(f"the shipped sample has no {day}; it has {shipped}")
+        return read_file(path, day), f"sample {path.name}"
+    if source != "api":
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise UsageError(f"--source {source}: no such file or folder")
+        if path.is_dir():
+            folder = FileSource(path)
+            days = folder.days()
+            if not days:
+                raise UsageError(f"--source {source}: the folder holds no YYYY-MM-DD.json files")
+            day = args.date or days[-1]
+            if day not in days:
+                raise UsageError(f"--source {source}: no {day}.json in the folder")
+            return folder.read_day(day), f"{path.name}/{day}.json"
+        return read_file(path, args.date), path.name
+    day = args.date or default_list_day()
+    try:
+        return await services.hf.fetch_day(day), services.settings.sources.hf_base_url
+    except SourceUnavailable as error:
+        async with services.db.connect() as connection:
+            stored = await paper_store.papers_for_day(connection, day)
+        if stored:
+            log.warning("%s; using the %d papers already stored for %s", error, len(stored), day)
+            return DayPapers(day, stored), "store"
+        raise Failure(
+            f"{error}. Build from saved responses instead: --source PATH "
+            f"(a YYYY-MM-DD.json or a folder), or --source sample"
+        ) from None
+
+
+async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
+    language = args.lang or settings.digest.language
+    from formatters.markdown import render_markdown
+
+    try:
+        async with open_services(settings) as services:
+            try:
+                day_papers, origin = await _read_source(args, services)
+            except FutureDateError as error:
+                raise UsageError(str(error)) from None
+            except SourceError as error:
+                raise Failure(str(error)) from None
+            for skipped in day_papers.skipped:
+                log.debug("skipped: %s", skipped)
+            if not day_papers.papers:
+                print(f"paperwire: no papers that day ({day_papers.list_day}); nothing to build", file=sys.stderr)
+                return 0
+            if origin != "store":
+                await services.pipeline.ingest(day_papers, origin)
+            digest = await services.pipeline.build(day_papers.list_day, language)
+    except (DatabaseUnavailable, TaxonomyError) as error:
+        raise Failure(str(error)) from None
+    assert digest is not None
+    post = render_markdown(digest)
+    if args.out:
+        Path(args.out).expanduser().write_text(post, encoding="utf-8")
+        print(f"paperwire: wrote {args.out} ({len(digest.entries)} picks, list day {digest.list_day})", file=sys.stderr)
+    else:
+        sys.stdout.write(post)
+    if args.stats:
+        stats = {key: value for key, value in digest.stats.items() if key != "digest_id"}
+        print("paperwire: stats " + json.dumps(stats, sort_keys=True), file=sys.stderr)
+    return 0
+
+
+async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    path = Path(args.path).expanduser()
+    if not path.exists():
+        raise UsageError(f"{args.path}: no such file or folder")
+    try:
+        source = FileSource(path)
+        days = source.days()
+    except SourceError as error:
+        raise UsageError(str(error)) from None
+    if not days:
+        raise UsageError(f"{args.path}: no YYYY-MM-DD.json files to import")
+    inserted = updated = skipped = 0
+    try:
+        async with open_services(settings) as services:
+            bar = tqdm(total=len(days), unit="day", file=sys.stderr, disable=args.quiet, desc="importing")
+            for day in days:
+                try:
+                    day_papers = source.read_day(day)
+                except SourceError as error:
+                    log.warning("%s", error)
+                    skipped += 1
+                    bar.update(1)
+                    continue
+                report = await services.pipeline.ingest(day_papers, f"import {day}.json")
+                inserted += report.inserted
+                updated += report.updated
+                skipped += len(report.skipped)
+                bar.update(1)
+            bar.close()
+    except (DatabaseUnavailable, TaxonomyError) as error:
+        raise Failure(str(error)) from None
+    print(f"imported {len(days)} days: {inserted} papers loaded, {updated} updated, {skipped} items skipped")
+    return 0
+
+
+async def config_check_verb(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.configcheck import check_configuration
+
+    problems, lines = await check_configuration(settings)
+    for line in lines:
+        print(line)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+VERBS = {
+    "digest": digest_verb,
+    "import": import_verb,
+    "config check": config_check_verb,
+}
+
+
+
+async def _ensure_day(args: argparse.Namespace, services: Services) -> date:
+    """The list day to publish, fetched and stored first unless the store already has it."""
+    day = args.date or default_list_day()
+    if args.source is None:
+        async with services.db.connect() as connection:
+            stored = await paper_store.papers_for_day(connection, day)
+        if stored:
+            return day
+        args.source = "api"
+    try:
+        day_papers, origin = await _read_source(args, services)
+    except FutureDateError as error:
+        raise UsageError(str(error)) from None
+    except SourceError as error:
+        raise Failure(str(error)) from None
+    if origin != "store":
+        await services.pipeline.ingest(day_papers, origin)
+    return day_papers.list_day
+
+
+async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import delivery_worker, enabled_platforms, open_senders, previewers, renderers
+    from bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
+    from bot.store import outbox
+
+    try:
+        async with open_services(settings) as services:
+            day = await _ensure_day(args, services)
+            await register_configured_chats(
+                services.db, {"telegram": settings.telegram.chats, "slack": settings.slack.channels}
+            )
+            platforms = ["telegram", "slack"] if args.dry_run else enabled_platforms(settings)
+            if not platforms:
+                raise Failure(
+                    "no platform to publish to: set PAPERWIRE_TELEGRAM__TOKEN or PAPERWIRE_SLACK__BOT_TOKEN "
+                    "(or use --dry-run to see the messages)"
+                )
+            targets = await collect_targets(services.db, platforms, settings.digest.language)
+            if not targets:
+                print(
+                    "paperwire: no chats to publish to: set telegram.chats / slack.channels, "
+                    "or /subscribe in a chat",
+                    file=sys.stderr,
+                )
+                return 0
+            plan = await plan_publication(
+                services.pipeline, services.db, day, targets, renderers(), write=not args.dry_run
+            )
+            if plan is None:
+                print(f"paperwire: no papers that day ({day}); nothing to publish", file=sys.stderr)
+                return 0
+            if args.dry_run:
+                preview = previewers()
+                for target, payloads in plan.messages.items():
+                    topics = f", topics {', '.join(target.topics)}" if target.topics else ""
+                    print(f"=== {target.platform} {target.chat_id} ({target.language}{topics}): {len(payloads)} messages")
+                    for index, payload in enumerate(payloads):
+                        print(f"--- message {index + 1}")
+                        print(preview[target.platform](payload))
+                return 0
+            async with open_senders(services, platforms) as senders:
+                workers = [delivery_worker(services, sender) for sender in senders.values()]
+                stop = asyncio.Event()
+                await asyncio.gather(*(w.run(stop, digest_ids=plan.digest_ids, until_idle=True) for w in workers))
+            async with services.db.connect() as connection:
+                counts = await outbox.status_counts(connection, plan.digest_ids)
+    except (DatabaseUnavailable, TaxonomyError) as error:
+        raise Failure(str(error)) from None
+    undelivered = sum(count for status, count in counts.items() if status != "sent")
+    summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+    print(f"published list day {day} to {len(plan.targets)} chats: {summary}")
+    return 1 if undelivered else 0
+
+
+VERBS["publish"] = publish_verb
+
+
+async def ask_verb(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ask import ask_verb as run_ask
+
+    return await run_ask(args, settings)
+
+
+VERBS["ask"] = ask_verb
