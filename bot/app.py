@@ -37,6 +37,7 @@ class Services:
     pipeline: Pipeline
     hf: HFClient
     arxiv: ArxivClient
+    metrics: Metrics
 
 
 def build_summarizer(settings: Settings, http: aiohttp.ClientSession, stack: AsyncExitStack) -> Summarizer:
@@ -50,9 +51,10 @@ def build_summarizer(settings: Settings, http: aiohttp.ClientSession, stack: Asy
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Services]:
     """Open the database (migrating it), the HTTP session and the stages; close all on exit."""
     taxonomy = load_taxonomy(settings.digest.topics_file)
+    metrics = metrics or Metrics()
     async with AsyncExitStack() as stack:
         db = Database(settings.database_url, echo=settings.database.echo)
         stack.push_async_callback(db.close)
@@ -70,7 +72,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 max_papers=settings.digest.max_papers,
                 per_topic_cap=settings.digest.per_topic_cap,
                 publish_offset_days=settings.digest.publish_offset_days,
+                token_budget=settings.llm.token_budget,
             ),
+            metrics=metrics,
         )
         hf = HFClient(
             http,
@@ -85,7 +89,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             timeout=settings.sources.timeout_seconds,
             max_retries=settings.sources.max_retries,
         )
-        yield Services(settings, db, http, taxonomy, summarizer, pipeline, hf, arxiv)
+        yield Services(settings, db, http, taxonomy, summarizer, pipeline, hf, arxiv, metrics)
 
 
 def enabled_platforms(settings: Settings) -> list[str]:
@@ -153,5 +157,11 @@ def delivery_worker(services: Services, sender: Sender, metrics: Metrics | None 
     in_flight = settings.telegram.in_flight if sender.platform == "telegram" else settings.slack.in_flight
     gone, moved = chat_hooks(services.db)
     return DeliveryWorker(
-        services.db, sender, in_flight=in_flight, on_chat_gone=gone, on_chat_moved=moved, metrics=metrics, **options
+        services.db,
+        sender,
+        in_flight=in_flight,
+        on_chat_gone=gone,
+        on_chat_moved=moved,
+        metrics=metrics or services.metrics,
+        **options,
     )

@@ -20,7 +20,9 @@ from bot.store import curation as curation_store
 from bot.store import digests as digest_store
 from bot.store import papers as paper_store
 from bot.store.database import Database
+from bot.metrics import Metrics
 from bot.summarize.base import SummaryResult, Summarizer
+from bot.summarize.budget import TokenBudget
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class PipelineOptions:
     per_topic_cap: int = 3
     publish_offset_days: int = 1
     source_name: str = "Hugging Face Daily Papers"
+    token_budget: int = 0  # per digest; 0 means no limit
 
 
 class Pipeline:
@@ -51,11 +54,13 @@ class Pipeline:
         taxonomy: Taxonomy,
         summarizer: Summarizer,
         options: PipelineOptions | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.taxonomy = taxonomy
         self.summarizer = summarizer
         self.options = options or PipelineOptions()
+        self.metrics = metrics
 
     def classify(self, papers: Sequence) -> None:
         for paper in papers:
@@ -69,6 +74,8 @@ class Pipeline:
                 connection, day.papers, taxonomy_fingerprint=self.taxonomy.fingerprint
             )
             await paper_store.record_list_day(connection, day, source)
+        if self.metrics is not None:
+            self.metrics.papers_fetched.labels(source.split()[0][:40]).inc(len(day.papers))
         return IngestReport(day.list_day, len(day.papers), counts.inserted, counts.updated, list(day.skipped))
 
     async def store_paper(self, paper) -> None:
@@ -151,6 +158,7 @@ class Pipeline:
                 record = await digest_store.create_digest(
                     connection, list_day=list_day, language=language, topics=only, published_on=published, stats=stats
                 )
+                self._count_build(language, stats)
         return Digest(
             list_day=list_day,
             published=record.published_on,
@@ -164,6 +172,15 @@ class Pipeline:
             only_topics=list(only),
             stats={**record.stats, "digest_id": record.id},
         )
+
+    def _count_build(self, language: str, stats: dict[str, int]) -> None:
+        if self.metrics is None:
+            return
+        self.metrics.digests_built.labels(language).inc()
+        self.metrics.llm_tokens.labels("prompt").inc(stats["prompt_tokens"])
+        self.metrics.llm_tokens.labels("completion").inc(stats["completion_tokens"])
+        self.metrics.claims_checked.inc(stats["claims_checked"])
+        self.metrics.claims_dropped.inc(stats["claims_dropped"])
 
     def _select_for_topics(self, curation: Curation, only: tuple[str, ...]) -> tuple[list[Pick], list[Exclusion]]:
         if not only:
@@ -196,7 +213,12 @@ class Pipeline:
                 if card is not None:
                     cached[pick.paper.arxiv_id] = card
         missing = [pick for pick in chosen if pick.paper.arxiv_id not in cached]
-        fresh = await asyncio.gather(*(self.summarizer.summarize(pick.paper, language) for pick in missing))
+        summarizer = self.summarizer
+        with_budget = getattr(summarizer, "with_budget", None)
+        if with_budget is not None:
+            # One budget per digest; picks start best-first, so the best papers get the model.
+            summarizer = with_budget(TokenBudget(self.options.token_budget or None))
+        fresh = await asyncio.gather(*(summarizer.summarize(pick.paper, language) for pick in missing))
         if missing:
             async with self.db.begin() as connection:
                 for pick, result in zip(missing, fresh, strict=True):

@@ -16,7 +16,7 @@ from bot.curation.taxonomy import TaxonomyError
 from bot.models import DayPapers
 from bot.pipeline import default_list_day
 from bot.sources.errors import FutureDateError, SourceError, SourceUnavailable
-from bot.sources.files import FileSource, read_file
+from bot.sources.files import FileSource, date_from_name, read_file
 from bot.store import papers as paper_store
 from bot.store.database import DatabaseUnavailable
 from config.settings import Settings
@@ -47,6 +47,8 @@ async def _read_source(args: argparse.Namespace, services: Services) -> tuple[Da
             if day not in days:
                 raise UsageError(f"--source {source}: no {day}.json in the folder")
             return folder.read_day(day), f"{path.name}/{day}.json"
+        if args.date is None and date_from_name(path) is None:
+            raise UsageError(f"{path.name} is not named YYYY-MM-DD.json; pass --date to say which list day it holds")
         return read_file(path, args.date), path.name
     day = args.date or default_list_day()
     try:

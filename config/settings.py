@@ -132,8 +132,13 @@ class LLMSettings(BaseModel):
     api_key: SecretStr | None = None
     full_text: bool = False
     concurrency: int = Field(default=4, ge=1, le=64)
+    # Tokens one digest may spend; 0 means no limit. Past it, the rest get extractive cards.
     token_budget: int = Field(default=60_000, ge=0)
     timeout_seconds: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=1, ge=0, le=5)
+    max_tokens: int = Field(default=1200, ge=100)
+    full_text_tokens: int = Field(default=3000, ge=0)
+    arxiv_html_base_url: str = "https://arxiv.org"
     judge: bool = False
 
 
