@@ -123,6 +123,17 @@ async def test_migrations_are_applied_once(database_url: str) -> None:
     assert version == "0001"
 
 
+def test_schema_head_matches_the_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from bot.store.database import MIGRATIONS_DIR, SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+
+
 async def test_topics_can_be_reassigned(db: Database) -> None:
     async with db.begin() as connection:
         await store.upsert_papers(connection, [paper("2602.00001", "A", topics=["vla"])], taxonomy_fingerprint="old")
