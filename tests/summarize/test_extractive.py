@@ -1,0 +1,322 @@
+"""The extractive summarizer: fields found, nothing invented, numbers grounded, gaps left empty."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.models import Card, Paper
+from bot.summarize.base import Summarizer, SummaryResult
+from bot.summarize.extractive import (
+    MAX_FIELD_CHARS,
+    MAX_ONE_LINER_CHARS,
+    MAX_POINTS,
+    MAX_RESULTS,
+    ExtractiveSummarizer,
+    summarize_extractive,
+)
+from bot.summarize.sentences import normalize_space, numbers_supported
+from tests.conftest import SHARED_DATA
+
+# Invented abstracts, one sentence per role, so each field has one right answer.
+CONTEXT = "Long-context language models remain expensive to serve, yet existing caches waste memory."
+CONTRIBUTION = "In this paper, we propose SlimCache, a key-value cache that evicts tokens by predicted reuse."
+METHOD_1 = "SlimCache scores each token with a lightweight reuse predictor trained on attention traces."
+METHOD_2 = "A second module merges evicted tokens into compact summary slots."
+RESULT_1 = "On LongBench, SlimCache cuts memory by 62.5% and decodes 2.3x faster than full caching."
+RESULT_2 = "It also outperforms three eviction baselines at equal budget."
+INSIGHT = "We find that token reuse is highly predictable from the first 2 layers."
+FITS = "SlimCache is applicable to any decoder-only model without retraining."
+LIMITATION = "We leave multi-turn dialogue workloads to future work."
+RELEASE = "Code is available at https://example.org/slimcache."
+
+FULL_ABSTRACT = " ".join(
+    [CONTEXT, CONTRIBUTION, METHOD_1, METHOD_2, RESULT_1, RESULT_2, INSIGHT, FITS, LIMITATION, RELEASE]
+)
+
+
+def paper(abstract: str = FULL_ABSTRACT, *, title: str = "SlimCache: Predictive Eviction for KV Caches",
+          ai_summary: str | None = None) -> Paper:
+    return Paper(arxiv_id="2602.00001", title=title, abstract=abstract, ai_summary=ai_summary)
+
+
+def fields(card: Card) -> list[str]:
+    """Every text a card would show."""
+    single = [card.one_liner, card.core_innovation, card.key_insight, card.fits, card.limitations, card.next_action]
+    return [text for text in single + card.innovation_points + card.results if text]
+
+
+def drawn_from_source(text: str, source: str) -> bool:
+    """`text` is a stretch of `source`, allowing a capitalised first letter and a closing ellipsis."""
+    text = text.removesuffix("…")
+    return text[1:] in normalize_space(source) and text[:1].lower() in normalize_space(source).lower()
+
+
+def assert_grounded(card: Card, item: Paper) -> None:
+    for text in fields(card):
+        assert numbers_supported(text, item.source_text), text
+        sources = [item.abstract, item.ai_summary or "", item.title]
+        assert any(drawn_from_source(text, source) for source in sources), text
+
+
+# ---------------------------------------------------------------- the fields
+
+
+def test_each_field_gets_its_sentence() -> None:
+    card = summarize_extractive(paper())
+    assert card.method == "extractive"
+    assert card.one_liner == "We propose SlimCache, a key-value cache that evicts tokens by predicted reuse."
+    assert card.core_innovation == card.one_liner
+    assert card.innovation_points == [METHOD_1, METHOD_2]
+    assert card.results == [RESULT_1, RESULT_2]
+    assert card.key_insight == INSIGHT
+    assert card.fits == FITS
+    assert card.limitations == LIMITATION
+    assert card.next_action == RELEASE
+
+
+def test_the_hf_summary_is_the_one_liner() -> None:
+    summary = "SlimCache predicts which tokens will be reused and evicts the rest. It is fast."
+    card = summarize_extractive(paper(ai_summary=summary))
+    assert card.one_liner == "SlimCache predicts which tokens will be reused and evicts the rest."
+    assert card.core_innovation.startswith("We propose SlimCache")
+
+
+def test_the_context_is_nobodys_result() -> None:
+    abstract = (
+        "Prior caches lose 40% of accuracy on long inputs. However, existing methods suffer from limitations. "
+        + CONTRIBUTION
+    )
+    card = summarize_extractive(paper(abstract))
+    assert card.results == [] and card.limitations == ""
+    assert card.core_innovation.startswith("We propose SlimCache")
+
+
+def test_fields_the_text_cannot_support_stay_empty() -> None:
+    card = summarize_extractive(paper(CONTEXT + " " + CONTRIBUTION))
+    assert card.core_innovation
+    assert card.innovation_points == []
+    assert card.results == []
+    assert (card.key_insight, card.fits, card.limitations, card.next_action) == ("", "", "", "")
+
+
+def test_limitations_of_others_are_not_the_papers_limitations() -> None:
+    abstract = " ".join(
+        [
+            CONTRIBUTION,
+            "Our analysis reveals critical limitations of current long-context models.",
+            "Recognizing these limitations, we use SlimCache to build a new benchmark.",
+            "This work will advance future research on caching.",
+            "Existing systems cannot serve million-token inputs.",
+        ]
+    )
+    assert summarize_extractive(paper(abstract)).limitations == ""
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("However, our method cannot yet handle streaming inputs.", "Our method cannot yet handle streaming inputs."),
+        ("A limitation of our approach is its reliance on attention traces.", None),
+        ("We leave multilingual evaluation to future work.", None),
+        ("SlimCache is still limited to single-GPU serving.", None),
+    ],
+)
+def test_stated_limitations_are_found(sentence: str, expected: str | None) -> None:
+    card = summarize_extractive(paper(CONTRIBUTION + " " + RESULT_1 + " " + sentence))
+    assert card.limitations == (expected or sentence)
+
+
+def test_enumerated_contributions_become_points() -> None:
+    abstract = (
+        "We present SlimCache, a serving system that (1) predicts token reuse from attention traces; "
+        "(2) merges evicted tokens into summary slots; and (3) schedules eviction asynchronously. "
+        + RESULT_1
+    )
+    card = summarize_extractive(paper(abstract))
+    assert card.core_innovation == "We present SlimCache, a serving system"
+    assert card.innovation_points == [
+        "Predicts token reuse from attention traces",
+        "Merges evicted tokens into summary slots",
+        "Schedules eviction asynchronously.",
+    ]
+
+
+def test_enumerated_results_become_bullets() -> None:
+    abstract = (
+        CONTRIBUTION + " SlimCache outperforms all baselines: (1) on LongBench it saves 62.5% memory; "
+        "(2) on RULER it decodes 2.3x faster."
+    )
+    card = summarize_extractive(paper(abstract))
+    assert card.results == [
+        "SlimCache outperforms all baselines",
+        "On LongBench it saves 62.5% memory",
+        "On RULER it decodes 2.3x faster.",
+    ]
+
+
+def test_points_and_results_are_capped() -> None:
+    methods = [f"Module {n} refines the cache with a dedicated mechanism." for n in range(8)]
+    results = [f"On benchmark {n}, it improves accuracy by {n}.5%." for n in range(8)]
+    card = summarize_extractive(paper(" ".join([CONTRIBUTION, *methods, *results])))
+    assert len(card.innovation_points) == MAX_POINTS
+    assert len(card.results) == MAX_RESULTS
+    assert card.results[0] == "On benchmark 0, it improves accuracy by 0.5%."
+
+
+def test_no_contribution_cue_uses_what_the_authors_did() -> None:
+    abstract = (
+        "Retrieval helps language models. Although prior work varied document counts, it did not control length. "
+        "We evaluate seven models on a controlled multi-hop task. Our results indicate that more documents "
+        "hurt even at fixed length."
+    )
+    card = summarize_extractive(paper(abstract, title="More Documents, Same Length"))
+    assert card.core_innovation == "We evaluate seven models on a controlled multi-hop task."
+    assert card.key_insight == "Our results indicate that more documents hurt even at fixed length."
+
+
+def test_leading_connectives_are_trimmed() -> None:
+    abstract = "To address this gap, we introduce SlimCache. Moreover, it is 2.3x faster than full caching."
+    card = summarize_extractive(paper(abstract))
+    assert card.core_innovation == "We introduce SlimCache."
+    assert card.results == ["It is 2.3x faster than full caching."]
+
+
+# ---------------------------------------------------------------- odd input
+
+
+def test_empty_abstract_without_summary_falls_back_to_the_title() -> None:
+    card = summarize_extractive(paper("", title="  SlimCache:\n Predictive Eviction "))
+    assert card.one_liner == "SlimCache: Predictive Eviction"
+    assert fields(card) == [card.one_liner]
+
+
+def test_empty_abstract_uses_the_hf_summary() -> None:
+    card = summarize_extractive(paper("", ai_summary="We propose SlimCache. It is 2.3x faster."))
+    assert card.one_liner == "We propose SlimCache."
+    assert card.results == ["It is 2.3x faster."]
+
+
+def test_a_5000_character_abstract_and_a_hostile_title() -> None:
+    hostile = "((([*+?{}\\|^$ <script>alert(1)</script>: \x00\u202e" * 20
+    long_sentence = "We propose " + "a very long clause with 12.5% and 3.0x " * 120
+    abstract = (long_sentence + ". " + FULL_ABSTRACT * 4)[:5000]
+    item = paper(abstract, title=hostile)
+    card = summarize_extractive(item)
+    assert len(card.one_liner) <= MAX_ONE_LINER_CHARS
+    assert all(len(text) <= MAX_FIELD_CHARS for text in fields(card))
+    assert_grounded(card, item)
+
+
+@pytest.mark.parametrize("token", ["9" * 6000, "a" * 390 + "16.2xy" * 30, "x" * 399 + "16.25%" * 9])
+def test_one_giant_token_is_cut_without_halving_a_number(token: str) -> None:
+    item = paper("We propose " + token + ".")
+    card = summarize_extractive(item)
+    assert card.core_innovation.endswith("…")
+    assert_grounded(card, item)
+
+
+@pytest.mark.parametrize("abstract", ["....", "!!! ??? ...", "(1) (2) (3)", "e.g. et al. vs.", "。。。"])
+def test_punctuation_only_abstracts(abstract: str) -> None:
+    item = paper(abstract)
+    assert_grounded(summarize_extractive(item), item)
+
+
+# ---------------------------------------------------------------- nothing invented
+
+
+def test_fixture_cards_are_grounded() -> None:
+    for item in (paper(), paper(ai_summary="SlimCache is 2.3x faster."), paper(CONTEXT)):
+        assert_grounded(summarize_extractive(item), item)
+
+
+_NUMBER = st.one_of(
+    st.integers(0, 100000).map(str),
+    st.integers(1, 99999).map(lambda n: f"{n // 100}.{n % 100}"),
+    st.integers(1, 999).map(lambda n: f"{n},{n:03d}"),
+)
+_UNIT = st.sampled_from(["", "%", " %", "x", " x", "×", "B", "k", " billion", "-fold", " times", "$\\times$"])
+_FILLER = st.sampled_from(
+    ["the model", "on Bench-2", "e.g. Qwen2.5-7B", "et al.", "vs. the baseline", "(1)", "(ii)", "tokens",
+     "across 3 tasks", "v1.2.3", "with", "and", "accuracy", "Fig. 4", "i.e. less memory", "1)", "our method"]
+)
+_OPENERS = st.sampled_from(
+    ["We propose", "We introduce", "This paper presents", "However,", "Specifically,", "Our method achieves",
+     "It outperforms", "We find that", "A limitation of our approach is", "Code is available at", "Moreover,",
+     "Experiments show", "This enables applications in", "We leave", "It", "Existing work"]
+)
+
+
+@st.composite
+def sentences(draw: st.DrawFn) -> str:
+    words = [draw(_OPENERS)]
+    for _ in range(draw(st.integers(0, 8))):
+        words.append(draw(st.one_of(_FILLER, st.tuples(_NUMBER, _UNIT).map("".join))))
+    return " ".join(words) + draw(st.sampled_from([".", ".", "!", "?", ";", ""]))
+
+
+@st.composite
+def abstracts(draw: st.DrawFn) -> Paper:
+    text = draw(st.lists(sentences(), min_size=0, max_size=12).map(" ".join))
+    noise = draw(st.text(max_size=40))
+    summary = draw(st.one_of(st.none(), sentences()))
+    return paper(text + " " + noise, title=draw(st.text(max_size=60)), ai_summary=summary)
+
+
+@settings(max_examples=300, deadline=None)
+@given(abstracts())
+def test_every_number_in_every_field_occurs_in_the_paper(item: Paper) -> None:
+    card = summarize_extractive(item)
+    assert_grounded(card, item)
+    assert len(card.innovation_points) <= MAX_POINTS and len(card.results) <= MAX_RESULTS
+
+
+# ---------------------------------------------------------------- as a Summarizer
+
+
+async def test_summarizer_protocol() -> None:
+    summarizer: Summarizer = ExtractiveSummarizer()
+    assert summarizer.cache_key == ("extractive", "extractive-1")
+    for language in ("en", "zh"):
+        result = await summarizer.summarize(paper(), language)
+        assert isinstance(result, SummaryResult)
+        assert result.card == summarize_extractive(paper())  # the paper's own words in both
+        assert (result.model, result.prompt_version) == ("extractive", "extractive-1")
+        assert result.prompt_tokens == result.completion_tokens == 0
+
+
+# ---------------------------------------------------------------- real data (optional)
+
+
+def _real_papers(limit: int) -> list[Paper]:
+    files = sorted(SHARED_DATA.glob("*.json"))
+    papers: list[Paper] = []
+    for path in random.Random(7).sample(files, min(20, len(files))):
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        items = payload.get("data", []) if isinstance(payload, dict) else payload
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("paper"), dict):
+                raw = item["paper"]
+                papers.append(
+                    Paper(arxiv_id=raw.get("id", ""), title=raw.get("title", ""), abstract=raw.get("summary", ""),
+                          ai_summary=raw.get("ai_summary"))
+                )
+    return papers[:limit]
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
+def test_real_abstracts_are_grounded() -> None:
+    papers = _real_papers(400)
+    assert papers
+    filled = 0
+    for item in papers:
+        card = summarize_extractive(item)
+        assert_grounded(card, item)
+        filled += bool(card.core_innovation)
+    assert filled > len(papers) * 0.8
