@@ -33,6 +33,10 @@ async def _read_source(args: argparse.Namespace, services: Services) -> tuple[Da
         if not path.exists():
             shipped = ", ".join(sorted(p.stem for p in SAMPLE_DIR.glob("*.json")))
             raise UsageError(f"the shipped sample has no {day}; it has {shipped}")
+        # The earlier sample days give the trends some history to compare with.
+        for earlier in sorted(SAMPLE_DIR.glob("*.json")):
+            if earlier.stem < day.isoformat():
+                await services.pipeline.ingest(read_file(earlier), f"sample {earlier.name}")
         return read_file(path, day), f"sample {path.name}"
     if source != "api":
         path = Path(source).expanduser()
