@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import date
@@ -129,6 +130,8 @@ def configure_logging(level: str, verbose: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # python-telegram-bot 22: durations as timedeltas (RetryAfter.retry_after), no deprecation warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

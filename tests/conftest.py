@@ -26,6 +26,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         if name.startswith("PAPERWIRE_") and name != "PAPERWIRE_TEST_DATABASE_URL":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PAPERWIRE_DATA_DIR", str(tmp_path / "data"))
+    # python-telegram-bot 22 warns on every RetryAfter unless told to use timedeltas.
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
 
 
 async def reset_postgres(url: str) -> None:

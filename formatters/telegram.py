@@ -1,0 +1,283 @@
+"""Render a digest as Telegram messages: an overview, one card per paper, the excluded list.
+
+Pure: domain objects in, `TelegramMessage`s out (HTML parse mode, previews off). Every piece
+of paper text is escaped and every message fits Telegram's limits after entity parsing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.models import Digest, DigestEntry, Exclusion, Paper
+from formatters.labels import label, stars
+from formatters.telegram_html import (
+    MAX_CALLBACK_BYTES,
+    MAX_MESSAGE_LENGTH,
+    escape_attribute,
+    escape_html,
+    split_html,
+)
+from formatters.text import join_list, one_line, short_name, trend_observations, truncate
+
+logger = logging.getLogger(__name__)
+
+PARSE_MODE = "HTML"
+
+_MAX_AUTHORS = 8
+_EXCLUDED_TITLE_CHARS = 90
+# Budgets tried in turn for the overview's one-liners until the overview fits one message.
+_OVERVIEW_ONE_LINER_BUDGETS = (200, 120, 60, 0)
+_GITHUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
+_WEB_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline keyboard button: a URL to open or callback data to send back, never both."""
+
+    text: str
+    url: str | None = None
+    callback_data: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValueError("a button needs text")
+        if (self.url is None) == (self.callback_data is None):
+            raise ValueError("a button has exactly one of url and callback_data")
+        if self.url is not None and not _WEB_URL.match(self.url):
+            raise ValueError(f"button url must be http(s): {self.url!r}")
+        if self.callback_data is not None:
+            size = len(self.callback_data.encode("utf-8"))
+            if not 1 <= size <= MAX_CALLBACK_BYTES:
+                raise ValueError(f"callback data must be 1-{MAX_CALLBACK_BYTES} bytes, got {size}")
+
+    def to_dict(self) -> dict[str, str]:
+        """The button as Telegram's `InlineKeyboardButton` JSON."""
+        data = {"text": self.text}
+        if self.url is not None:
+            data["url"] = self.url
+        if self.callback_data is not None:
+            data["callback_data"] = self.callback_data
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Button:
+        return cls(text=data["text"], url=data.get("url"), callback_data=data.get("callback_data"))
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramMessage:
+    """One message to send with parse_mode HTML; stored as JSON in the outbox."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    disable_preview: bool = True
+
+    def reply_markup(self) -> dict[str, Any] | None:
+        """Telegram's `InlineKeyboardMarkup` JSON, or None without buttons."""
+        if not self.buttons:
+            return None
+        return {"inline_keyboard": [[button.to_dict() for button in row] for row in self.buttons]}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "buttons": [[button.to_dict() for button in row] for row in self.buttons],
+            "disable_preview": self.disable_preview,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TelegramMessage:
+        return cls(
+            text=data["text"],
+            buttons=[[Button.from_dict(button) for button in row] for row in data.get("buttons", [])],
+            disable_preview=bool(data.get("disable_preview", True)),
+        )
+
+
+def _authors(authors: list[str]) -> str:
+    names = [one_line(name) for name in authors if one_line(name)]
+    if len(names) <= _MAX_AUTHORS:
+        return ", ".join(names)
+    # Large collaborations: a language-neutral count instead of hundreds of names.
+    return ", ".join(names[:_MAX_AUTHORS]) + f", … (+{len(names) - _MAX_AUTHORS})"
+
+
+def _code_url(repo: str | None) -> str | None:
+    if not repo:
+        return None
+    repo = repo.strip()
+    if _WEB_URL.match(repo):
+        return repo
+    if _GITHUB_REPO.match(repo):
+        return f"https://github.com/{repo}"
+    logger.warning("skipping a code link that is not a URL or owner/repo: %r", repo)
+    return None
+
+
+def _paper_buttons(paper: Paper, language: str) -> list[list[Button]]:
+    rows = [
+        [
+            Button(label(language, "button_arxiv"), url=paper.abs_url),
+            Button(label(language, "button_pdf"), url=paper.pdf_url),
+        ],
+        [Button(label(language, "button_hf"), url=paper.hf_url)],
+    ]
+    code = _code_url(paper.github_repo)
+    if code:
+        rows[1].append(Button(label(language, "button_code"), url=code))
+    return rows
+
+
+def _label(language: str, key: str, **values: object) -> str:
+    """A label, escaped: labels are ours, but topic names and sources inside them are not."""
+    return escape_html(label(language, key, **values))
+
+
+def _link(url: str, text: str) -> str:
+    return f'<a href="{escape_attribute(url)}">{escape_html(text)}</a>'
+
+
+def _card_blocks(entry: DigestEntry, language: str, index: int, topic_names: dict[str, str]) -> list[str]:
+    """The card's sections, each a well-formed HTML block, in the digest's order."""
+    paper, card = entry.paper, entry.card
+    topic = topic_names.get(entry.pick.topic, entry.pick.topic)
+    header = [f"<b>{index}. {escape_html(one_line(paper.title))}</b>"]
+    authors = _authors(paper.authors)
+    if authors:
+        header.append(f"<b>{_label(language, 'authors')}</b>: {escape_html(authors)}")
+    header.append(f"<b>{_label(language, 'link')}</b>: {_link(paper.abs_url, f'arXiv:{paper.arxiv_id}')}")
+    level = stars(entry.pick.stars, language)
+    header.append(f"<b>{_label(language, 'topic')}</b>: {escape_html(one_line(topic))} · {escape_html(level)}")
+    blocks = ["\n".join(header)]
+
+    core = one_line(card.core_innovation)
+    points = [one_line(point) for point in card.innovation_points if one_line(point)]
+    if core or points:
+        lines = [f"<b>{_label(language, 'core_innovation')}</b>"]
+        if core:
+            lines.append(escape_html(core))
+        lines.extend(f"{number}. {escape_html(point)}" for number, point in enumerate(points, 1))
+        blocks.append("\n".join(lines))
+    elif one_line(card.one_liner):
+        blocks.append(f"<i>{escape_html(one_line(card.one_liner))}</i>")
+
+    results = [one_line(result) for result in card.results if one_line(result)]
+    if results:
+        bullets = [f"• {escape_html(result)}" for result in results]
+        blocks.append("\n".join([f"<b>{_label(language, 'results')}</b>", *bullets]))
+
+    insight = one_line(card.key_insight)
+    if insight:
+        blocks.append(f"<b>{_label(language, 'key_insight')}</b>\n{escape_html(insight)}")
+
+    fields = (("✅", "fits", card.fits), ("⚠️", "limitations", card.limitations), ("📌", "next_action", card.next_action))
+    takeaways = [(mark, key, one_line(value)) for mark, key, value in fields if one_line(value)]
+    if takeaways:
+        lines = [f"<b>{_label(language, 'takeaways')}</b>"]
+        lines.extend(f"{mark} <b>{_label(language, key)}</b>: {escape_html(value)}" for mark, key, value in takeaways)
+        blocks.append("\n".join(lines))
+
+    method = "summary_llm" if card.method == "llm" else "summary_extractive"
+    blocks.append(f"<i>{_label(language, method)}</i>")
+    return blocks
+
+
+def render_card(entry: DigestEntry, language: str, index: int, topic_names: dict[str, str]) -> list[TelegramMessage]:
+    """One paper's card; split at section boundaries when longer than one message.
+
+    The link buttons go on the last part, so they sit under the end of the card.
+    """
+    continued = f"<b>{index}. {escape_html(short_name(entry.paper.title))}</b> <i>{_label(language, 'more')}</i>"
+    parts = split_html(_card_blocks(entry, language, index, topic_names), continued=continued)
+    buttons = _paper_buttons(entry.paper, language)
+    return [TelegramMessage(part, buttons if number == len(parts) - 1 else []) for number, part in enumerate(parts)]
+
+
+def _overview_blocks(digest: Digest, one_liner_chars: int) -> list[str]:
+    language = digest.language
+    names = digest.topic_names
+    title = [f"<b>{escape_html(label(language, 'title', date=digest.published.isoformat()))}</b>"]
+    if digest.only_topics:
+        only = join_list([names.get(topic, topic) for topic in digest.only_topics], language)
+        title.append(f"<i>{escape_html(label(language, 'only_topics', topics=only))}</i>")
+    blocks = ["\n".join(title)]
+
+    preview = [f"<b>{_label(language, 'preview')}</b>"]
+    if digest.entries:
+        topics = join_list([names.get(topic, topic) for topic in digest.topics], language)
+        preview.append(escape_html(label(language, "preview_line", count=len(digest.entries), topics=topics)))
+    else:
+        preview.append(escape_html(label(language, "description_none")))
+    blocks.append("\n".join(preview))
+
+    lines = []
+    for number, entry in enumerate(digest.entries, 1):
+        line = f"{number}. <b>{escape_html(short_name(entry.paper.title))}</b> {'⭐' * entry.pick.stars}"
+        one_liner = truncate(one_line(entry.card.one_liner), one_liner_chars) if one_liner_chars else ""
+        if one_liner:
+            line += f" — {escape_html(one_liner)}"
+        lines.append(line)
+    if lines:
+        blocks.append("\n".join(lines))
+
+    if digest.entries or digest.trends:
+        observations = [f"• {escape_html(sentence)}" for sentence in trend_observations(digest)]
+        blocks.append("\n".join([f"<b>{_label(language, 'trends')}</b>", *observations]))
+
+    footer = label(
+        language,
+        "footer",
+        generated=digest.generated_at.strftime("%Y-%m-%d %H:%M"),
+        source=digest.source,
+        list_day=digest.list_day.isoformat(),
+    )
+    blocks.append(f"<i>{escape_html(footer)}</i>")
+    return blocks
+
+
+def render_overview(digest: Digest, *, excluded_callback: str) -> TelegramMessage:
+    """The digest's first message: title, preview with one line per paper, trends, footer.
+
+    It carries a callback button that opens the excluded list; `excluded_callback` (e.g.
+    "x:2026-02-20") must fit Telegram's 64 bytes of callback data.
+    """
+    button = Button(label(digest.language, "button_excluded"), callback_data=excluded_callback)
+    parts: list[str] = []
+    for budget in _OVERVIEW_ONE_LINER_BUDGETS:
+        parts = split_html(_overview_blocks(digest, budget), MAX_MESSAGE_LENGTH)
+        if len(parts) == 1:
+            break
+    else:
+        logger.warning("overview of %s with %d papers cut to one message", digest.list_day, len(digest.entries))
+    return TelegramMessage(parts[0], [[button]])
+
+
+def render_digest(digest: Digest, *, excluded_callback: str) -> list[TelegramMessage]:
+    """The overview, then every card in order."""
+    messages = [render_overview(digest, excluded_callback=excluded_callback)]
+    for number, entry in enumerate(digest.entries, 1):
+        messages.extend(render_card(entry, digest.language, number, digest.topic_names))
+    return messages
+
+
+def _reason(exclusion: Exclusion, language: str) -> str:
+    reason = exclusion.reason.get(language) or exclusion.reason.get("en") or next(iter(exclusion.reason.values()), "")
+    return one_line(reason) or exclusion.kind
+
+
+def render_excluded(list_day: date, exclusions: list[Exclusion], language: str) -> list[TelegramMessage]:
+    """Every paper of the day that was not picked, with its reason; several messages when long."""
+    heading = f"<b>{_label(language, 'excluded')}</b> · {list_day.isoformat()}"
+    if not exclusions:
+        return [TelegramMessage(f"{heading}\n{escape_html(label(language, 'excluded_none'))}")]
+    lines = [heading]
+    for number, exclusion in enumerate(exclusions, 1):
+        title = truncate(one_line(exclusion.paper.title), _EXCLUDED_TITLE_CHARS) or exclusion.paper.arxiv_id
+        lines.append(f"{number}. {_link(exclusion.paper.abs_url, title)} — {escape_html(_reason(exclusion, language))}")
+    continued = f"{heading} <i>{_label(language, 'more')}</i>"
+    return [TelegramMessage(part) for part in split_html(lines, separator="\n", continued=continued)]
