@@ -106,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--chat", default="cli", help="chat id the command comes from (default: cli)")
     ask.add_argument("--user", default="operator", help="user id the command comes from (default: operator)")
 
+    serve = verbs.add_parser(
+        "serve",
+        help="run the bot: scheduler, Telegram, Slack, delivery and the HTTP server",
+        description="Run paperwire as a service in one asyncio process: scheduled builds and deliveries, "
+        "the Telegram bot (polling or webhook), the Slack app (Socket Mode or HTTP), the delivery workers "
+        "and an HTTP server with /healthz and /metrics. Platforms without credentials stay off. "
+        "SIGTERM or SIGINT stops it within 10 s.",
+    )
+    serve.add_argument("--port", type=int, help="HTTP port (default: server.port)")
+
     config = verbs.add_parser("config", help="check the settings", description="Work with the settings.")
     config_verbs = config.add_subparsers(dest="config_verb", metavar="ACTION")
     config_verbs.required = True

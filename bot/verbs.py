@@ -244,3 +244,14 @@ async def ask_verb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 VERBS["ask"] = ask_verb
+
+
+async def serve_verb(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import serve
+
+    if args.port is not None:
+        settings.server.port = args.port
+    return await serve(settings)
+
+
+VERBS["serve"] = serve_verb
