@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -19,6 +19,9 @@ from bot.sources.arxiv import ArxivClient
 from bot.sources.hf import HFClient
 from bot.store.database import Database
 from bot.summarize.base import Summarizer
+
+if TYPE_CHECKING:
+    from bot.summarize.factory import Judge
 from bot.summarize.extractive import ExtractiveSummarizer
 from config.settings import Settings
 
@@ -40,14 +43,16 @@ class Services:
     metrics: Metrics
 
 
-def build_summarizer(settings: Settings, http: aiohttp.ClientSession, stack: AsyncExitStack) -> Summarizer:
-    """The LLM summarizer when one is configured, else the extractive one."""
+def build_summarizer(
+    settings: Settings, http: aiohttp.ClientSession, stack: AsyncExitStack, taxonomy: Taxonomy
+) -> tuple[Summarizer, Judge | None]:
+    """The LLM summarizer (and judge) when an LLM is configured, else the extractive one."""
     extractive = ExtractiveSummarizer()
     if not settings.llm_enabled:
-        return extractive
-    from bot.summarize.factory import build_llm_summarizer
+        return extractive, None
+    from bot.summarize.factory import build_llm
 
-    return build_llm_summarizer(settings, http, extractive, stack)
+    return build_llm(settings, http, extractive, stack, taxonomy)
 
 
 @asynccontextmanager
@@ -63,7 +68,7 @@ async def open_services(settings: Settings, metrics: Metrics | None = None) -> A
         http = await stack.enter_async_context(
             aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": "paperwire/0.1"})
         )
-        summarizer = build_summarizer(settings, http, stack)
+        summarizer, judge = build_summarizer(settings, http, stack, taxonomy)
         pipeline = Pipeline(
             db,
             taxonomy,
@@ -75,6 +80,7 @@ async def open_services(settings: Settings, metrics: Metrics | None = None) -> A
                 token_budget=settings.llm.token_budget,
             ),
             metrics=metrics,
+            judge=judge,
         )
         hf = HFClient(
             http,

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.curation.classify import topics_for
 from bot.curation.select import curate
@@ -23,6 +24,9 @@ from bot.store.database import Database
 from bot.metrics import Metrics
 from bot.summarize.base import SummaryResult, Summarizer
 from bot.summarize.budget import TokenBudget
+
+if TYPE_CHECKING:
+    from bot.summarize.factory import Judge
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +59,14 @@ class Pipeline:
         summarizer: Summarizer,
         options: PipelineOptions | None = None,
         metrics: Metrics | None = None,
+        judge: Judge | None = None,
     ) -> None:
         self.db = db
         self.taxonomy = taxonomy
         self.summarizer = summarizer
         self.options = options or PipelineOptions()
         self.metrics = metrics
+        self.judge = judge
 
     def classify(self, papers: Sequence) -> None:
         for paper in papers:
@@ -102,19 +108,25 @@ class Pipeline:
             existing = await curation_store.load_curation(connection, list_day)
         if existing is not None:
             return existing
-        async with self.db.begin() as connection:
+        async with self.db.connect() as connection:
             day_papers = await paper_store.papers_for_day(connection, list_day)
-            if not day_papers:
-                return None
             earlier = await curation_store.picked_before(connection, list_day)
-            result = curate(
-                list_day,
-                day_papers,
-                self.taxonomy,
-                max_papers=self.options.max_papers,
-                per_topic_cap=self.options.per_topic_cap,
-                picked_before=earlier,
-            )
+        if not day_papers:
+            return None
+        verdicts = await self.judge(day_papers) if self.judge is not None else None
+        if verdicts:
+            from bot.summarize.judge import merge_judgement  # needs the openai SDK: only with a judge
+        result = curate(
+            list_day,
+            day_papers,
+            self.taxonomy,
+            max_papers=self.options.max_papers,
+            per_topic_cap=self.options.per_topic_cap,
+            picked_before=earlier,
+            adjust_scores=(lambda scores: merge_judgement(scores, verdicts)) if verdicts else None,
+            advice={pid: v.reason for pid, v in verdicts.items() if not v.keep} if verdicts else None,
+        )
+        async with self.db.begin() as connection:
             wrote = await curation_store.save_curation(
                 connection,
                 result,

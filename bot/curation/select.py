@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -69,11 +70,16 @@ def curate(
     per_topic_cap: int = 3,
     picked_before: set[str] | frozenset[str] = frozenset(),
     now: datetime | None = None,
+    adjust_scores: Callable[[Mapping[str, float]], Mapping[str, float]] | None = None,
+    advice: Mapping[str, LocalizedText] | None = None,
 ) -> Curation:
     """Pick up to `max_papers` papers of `list_day`; every other paper gets a reason.
 
     `picked_before` holds arXiv ids picked by digests of earlier list days. `now` only
     guards the recency bonus against publication dates in the future (bad data).
+    `adjust_scores` may move the rule scores of eligible papers (an LLM judge's advice);
+    `advice` is added to the reason of a paper it applies to that ends below the cut.
+    Family exclusions stay with the rules whatever the advice says.
     """
     today = (now or datetime.now(UTC)).date()
     exclusions: list[Exclusion] = []
@@ -95,7 +101,15 @@ def curate(
         else:
             eligible.append(scored)
 
+    if adjust_scores is not None and eligible:
+        adjusted = adjust_scores({scored.paper.arxiv_id: scored.score for scored in eligible})
+        for scored in eligible:
+            scored.score = round(adjusted.get(scored.paper.arxiv_id, scored.score), 2)
     picks, near_misses = _rank(eligible, taxonomy, max_papers, per_topic_cap)
+    for miss in near_misses:
+        note = (advice or {}).get(miss.paper.arxiv_id)
+        if note:
+            miss.reason = {lang: f"{text}; {note.get(lang) or note.get('en', '')}" for lang, text in miss.reason.items()}
     exclusions.extend(near_misses)
     exclusions.sort(key=lambda e: (_GROUP[e.kind], -e.score, -e.paper.upvotes, e.paper.arxiv_id))
     candidates = _candidates(eligible, picks)

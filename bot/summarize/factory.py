@@ -2,25 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 
 import aiohttp
 import openai
 
+from bot.curation.taxonomy import Taxonomy
+from bot.models import Paper
 from bot.summarize.base import Summarizer
 from bot.summarize.fulltext import FullTextFetcher
+from bot.summarize.judge import JudgeVerdict, judge_day
 from bot.summarize.llm import LLMSummarizer
 from config.settings import Settings
 
 
-def build_llm_summarizer(
-    settings: Settings, http: aiohttp.ClientSession, fallback: Summarizer, stack: AsyncExitStack
-) -> LLMSummarizer:
+Judge = Callable[[Sequence[Paper]], Awaitable[Mapping[str, JudgeVerdict] | None]]
+"""Advice on a day's papers before curation, or None when it could not be had."""
+
+
+def build_llm(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    fallback: Summarizer,
+    stack: AsyncExitStack,
+    taxonomy: Taxonomy,
+) -> tuple[LLMSummarizer, Judge | None]:
+    """The LLM summarizer, and the curation judge when `llm.judge` is on; one client for both."""
     llm = settings.llm
     # Keyless local servers (Ollama, vLLM) still need some key for the SDK.
     api_key = llm.api_key.get_secret_value() if llm.api_key is not None else "none"
     client = openai.AsyncOpenAI(base_url=llm.base_url, api_key=api_key, timeout=llm.timeout_seconds)
     stack.push_async_callback(client.close)
+    judge: Judge | None = None
+    if llm.judge:
+        topic_ids = [topic.id for topic in taxonomy.topics]
+        descriptions = {topic.id: topic.name.get("en", topic.id) for topic in taxonomy.topics}
+
+        async def judge(papers: Sequence[Paper]) -> Mapping[str, JudgeVerdict] | None:
+            return await judge_day(client, llm.model, papers, topic_ids, topic_descriptions=descriptions)
+
+    return _summarizer(settings, http, fallback, client), judge
+
+
+def _summarizer(
+    settings: Settings, http: aiohttp.ClientSession, fallback: Summarizer, client: openai.AsyncOpenAI
+) -> LLMSummarizer:
+    llm = settings.llm
     full_text = None
     if llm.full_text:
         full_text = FullTextFetcher(

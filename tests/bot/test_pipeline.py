@@ -223,3 +223,39 @@ async def test_llm_failures_fall_back_and_the_digest_is_published(
         captured = capsys.readouterr()
         assert "### 6." in captured.out
         assert '"extractive_cards": 6' in captured.err
+
+
+async def test_the_judge_reorders_and_its_reason_is_recorded(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = read_file(SAMPLE_DIR / f"{DAY}.json", DAY).papers
+    # The rules put "Hindsight Credit" (2602.15023) just below the cut; the judge keeps it
+    # and drops every other paper, so it moves into the picks.
+    verdicts = [
+        {"arxiv_id": p.arxiv_id, "topic": "none", "keep": p.arxiv_id == "2602.15023",
+         "reason_en": "close to earlier work", "reason_zh": "与已有工作相近"}
+        for p in listed
+    ]
+    async with FakeLLM() as llm:
+        llm.say(json.dumps({"verdicts": verdicts}))
+        monkeypatch.setenv("PAPERWIRE_LLM__BASE_URL", llm.base_url)
+        monkeypatch.setenv("PAPERWIRE_LLM__API_KEY", "sk-test")
+        monkeypatch.setenv("PAPERWIRE_LLM__JUDGE", "true")
+        assert await asyncio.to_thread(main, ["digest", "--date", "2026-02-20", "--source", str(SAMPLE_DIR / "2026-02-20.json")]) == 0
+    post = capsys.readouterr().out
+    picks = post.split("## Excluded papers")[0]
+    assert "Hindsight Credit" in picks
+    assert "close to earlier work" in post.split("## Excluded papers")[1]
+
+
+async def test_a_failing_judge_leaves_the_rules_alone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with FakeLLM() as llm:
+        llm.say("this is not json")
+        monkeypatch.setenv("PAPERWIRE_LLM__BASE_URL", llm.base_url)
+        monkeypatch.setenv("PAPERWIRE_LLM__API_KEY", "sk-test")
+        monkeypatch.setenv("PAPERWIRE_LLM__JUDGE", "true")
+        assert await asyncio.to_thread(main, ["digest", "--date", "2026-02-20", "--source", str(SAMPLE_DIR / "2026-02-20.json")]) == 0
+    post = capsys.readouterr().out
+    assert "Hindsight Credit" in post.split("## Excluded papers")[1]
