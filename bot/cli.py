@@ -99,11 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask = verbs.add_parser(
         "ask",
         help="run a chat command locally and print the reply",
-        description='Run any chat command against the store, e.g. paperwire ask "search sparse attention".',
+        description='Run any chat command against the store, e.g. paperwire ask "search sparse attention". '
+        "Exit 0 answered, 1 failed, 2 usage.",
     )
     ask.add_argument("line", help='the command line, e.g. "paper 2602.14417" or "excluded today"')
-    ask.add_argument("--lang", choices=["en", "zh"], help="reply language (default: digest.language)")
-    ask.add_argument("--chat", default="cli", help="chat id the command comes from (default: cli)")
+    ask.add_argument("--lang", choices=["en", "zh"], help="reply language (default: the chat's, else digest.language)")
+    ask.add_argument(
+        "--chat",
+        default="cli",
+        help="chat the command acts for: telegram:ID or slack:ID for a real chat, else a local name (default: cli)",
+    )
     ask.add_argument("--user", default="operator", help="user id the command comes from (default: operator)")
 
     serve = verbs.add_parser(

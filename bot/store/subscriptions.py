@@ -1,0 +1,215 @@
+"""Per-chat subscriptions: which chat gets the digest, for which topics, when and in what language.
+
+Chat commands write them, the scheduler reads them and delivery switches them off when a
+chat is gone. Values are checked here too, so nothing malformed reaches the scheduler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import LANGUAGES
+from bot.store.papers import dialect_insert
+from bot.store.schema import subscriptions
+from config.settings import check_timezone, parse_hhmm
+
+ORIGINS = ("config", "chat")
+
+
+@dataclass(slots=True)
+class Subscription:
+    """One chat's subscription row. `None` time, zone or language means "the configured default"."""
+
+    platform: str
+    chat_id: str
+    topics: list[str] = field(default_factory=list)  # empty: every topic
+    delivery_time: str | None = None  # "HH:MM"
+    timezone: str | None = None  # IANA name
+    language: str | None = None
+    active: bool = True
+    origin: str = "chat"
+    chat_kind: str = "unknown"
+    deactivated_reason: str | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        platform=row.platform,
+        chat_id=row.chat_id,
+        topics=list(row.topics or []),
+        delivery_time=row.delivery_time,
+        timezone=row.timezone,
+        language=row.language,
+        active=bool(row.active),
+        origin=row.origin,
+        chat_kind=row.chat_kind,
+        deactivated_reason=row.deactivated_reason,
+        id=row.id,
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def check_values(
+    *, delivery_time: str | None = None, timezone: str | None = None, language: str | None = None
+) -> None:
+    """Raise ValueError, naming the right form, for a value the scheduler could not use."""
+    if delivery_time is not None and parse_hhmm(delivery_time).strftime("%H:%M") != delivery_time:
+        raise ValueError(f"{delivery_time!r} is not a time; use HH:MM, e.g. 09:00")
+    if timezone is not None:
+        if len(timezone) > subscriptions.c.timezone.type.length:
+            raise ValueError(f"{timezone[:20]!r}... is not a time zone; use an IANA name, e.g. Europe/Berlin")
+        check_timezone(timezone)
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"{language!r} is not a language; use one of {', '.join(LANGUAGES)}")
+
+
+def _check_chat(platform: str, chat_id: str) -> None:
+    checks = (("platform", platform, subscriptions.c.platform), ("chat id", chat_id, subscriptions.c.chat_id))
+    for name, value, column in checks:
+        if not 0 < len(value) <= column.type.length:
+            raise ValueError(f"{name} {value[:40]!r} must be 1 to {column.type.length} characters")
+
+
+async def get_subscription(connection: AsyncConnection, platform: str, chat_id: str) -> Subscription | None:
+    row = (
+        await connection.execute(
+            select(subscriptions).where(subscriptions.c.platform == platform, subscriptions.c.chat_id == chat_id)
+        )
+    ).first()
+    return _subscription(row) if row else None
+
+
+async def upsert_subscription(
+    connection: AsyncConnection,
+    platform: str,
+    chat_id: str,
+    *,
+    topics: list[str] | None = None,
+    delivery_time: str | None = None,
+    timezone: str | None = None,
+    language: str | None = None,
+    active: bool | None = None,
+    deactivated_reason: str | None = None,
+    chat_kind: str | None = None,
+    origin: str = "chat",
+    now: datetime | None = None,
+) -> Subscription:
+    """Create the chat's row or change the fields given; a field left None keeps its value.
+
+    A new row is active unless `active` says otherwise. `origin` applies to a new row only:
+    a chat named in the settings stays "config" when someone there types a command.
+    Raises ValueError for a malformed time, zone, language or origin.
+    """
+    check_values(delivery_time=delivery_time, timezone=timezone, language=language)
+    _check_chat(platform, chat_id)
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, not {origin!r}")
+    now = now or datetime.now(UTC)
+    changes: dict[str, Any] = {
+        "topics": list(topics) if topics is not None else None,
+        "delivery_time": delivery_time,
+        "timezone": timezone,
+        "language": language,
+        "active": active,
+        "chat_kind": chat_kind,
+    }
+    changes = {key: value for key, value in changes.items() if value is not None}
+    if active is not None:
+        changes["deactivated_reason"] = None if active else deactivated_reason
+    values = {
+        "platform": platform,
+        "chat_id": chat_id,
+        "origin": origin,
+        "topics": [],
+        "chat_kind": "unknown",
+        "active": True,
+        "created_at": now,
+        **changes,
+        "updated_at": now,
+    }
+    insert = dialect_insert(connection, subscriptions)
+    statement = insert.on_conflict_do_update(
+        index_elements=[subscriptions.c.platform, subscriptions.c.chat_id],
+        set_={**{key: getattr(insert.excluded, key) for key in changes}, "updated_at": insert.excluded.updated_at},
+    )
+    await connection.execute(statement, values)
+    stored = await get_subscription(connection, platform, chat_id)
+    assert stored is not None
+    return stored
+
+
+async def set_active(
+    connection: AsyncConnection,
+    platform: str,
+    chat_id: str,
+    active: bool,
+    reason: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Switch a chat's digest on or off (with why, when off); False when there is no such row."""
+    result = await connection.execute(
+        subscriptions.update()
+        .where(subscriptions.c.platform == platform, subscriptions.c.chat_id == chat_id)
+        .values(active=active, deactivated_reason=None if active else reason, updated_at=now or datetime.now(UTC))
+    )
+    return bool(result.rowcount)
+
+
+async def deactivate(connection: AsyncConnection, platform: str, chat_id: str, reason: str) -> bool:
+    """Stop a chat's digest: unsubscribed, or the platform says the chat is gone."""
+    return await set_active(connection, platform, chat_id, False, reason)
+
+
+async def list_subscriptions(
+    connection: AsyncConnection, *, platform: str | None = None, active: bool | None = None
+) -> list[Subscription]:
+    """Subscriptions in a stable order (platform, then chat id), optionally filtered."""
+    query = select(subscriptions).order_by(subscriptions.c.platform, subscriptions.c.chat_id)
+    if platform is not None:
+        query = query.where(subscriptions.c.platform == platform)
+    if active is not None:
+        query = query.where(subscriptions.c.active.is_(active))
+    return [_subscription(row) for row in (await connection.execute(query)).all()]
+
+
+async def active_subscriptions(connection: AsyncConnection, platform: str | None = None) -> list[Subscription]:
+    """What the scheduler delivers to."""
+    return await list_subscriptions(connection, platform=platform, active=True)
+
+
+async def move_chat(
+    connection: AsyncConnection, platform: str, old_id: str, new_id: str, *, now: datetime | None = None
+) -> bool:
+    """Follow a chat to its new id (a Telegram group that became a supergroup).
+
+    True when the row moved. When the new id already has a row (configured, or subscribed
+    after the move), that row wins and the old one is switched off naming the new id.
+    """
+    if old_id == new_id:
+        return False
+    now = now or datetime.now(UTC)
+    if await get_subscription(connection, platform, new_id) is not None:
+        await set_active(connection, platform, old_id, False, f"migrated to {new_id}", now=now)
+        return False
+    result = await connection.execute(
+        subscriptions.update()
+        .where(subscriptions.c.platform == platform, subscriptions.c.chat_id == old_id)
+        .values(chat_id=new_id, updated_at=now)
+    )
+    return bool(result.rowcount)

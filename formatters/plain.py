@@ -1,0 +1,282 @@
+"""Render command replies (bot/views.py) as Markdown that also reads as plain text: the CLI's output.
+
+Pure and total: any view in, a string out. Paper text is put on one line and made safe for
+the Markdown around it (table cells, link text); it is not otherwise escaped, so a
+terminal shows titles as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from bot.models import Card, Digest, Exclusion, Paper
+from bot.views import (
+    CardView,
+    DigestView,
+    ExcludedView,
+    HelpView,
+    MessageView,
+    PaperListItem,
+    PaperListView,
+    SubscriptionView,
+    TopicsView,
+    TrendsView,
+    View,
+)
+from formatters.labels import label, stars
+from formatters.text import join_list, one_line, short_name, trend_observations, truncate
+
+_ONE_LINER_CHARS = 200
+_LIST_TITLE_CHARS = 120
+_MAX_AUTHORS = 8
+_SPARK = "▁▂▃▄▅▆▇█"
+_GITHUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+def render_view(view: View) -> str:
+    """The reply as Markdown text, ending in one newline."""
+    renderer = _RENDERERS.get(type(view))
+    if renderer is None:
+        return f"{view!r}\n"
+    lines = renderer(view)
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def _flat(text: str | None) -> str:
+    """`one_line`, fast for the usual text: printable text has only plain spaces to collapse."""
+    if not text:
+        return ""
+    return " ".join(text.split()) if text.isprintable() else one_line(text)
+
+
+def _flat_all(texts: list[str]) -> list[str]:
+    """The non-empty ones of `texts`, each on one line."""
+    return [flat for flat in map(_flat, texts) if flat]
+
+
+def _cell(text: str) -> str:
+    return _flat(text).replace("|", "\\|")
+
+
+def _link_text(text: str) -> str:
+    return _flat(text).replace("[", "(").replace("]", ")")
+
+
+def _link(text: str, url: str) -> str:
+    return f"[{_link_text(text)}]({url.replace(' ', '%20').replace(')', '%29')})"
+
+
+def _code_url(repo: str | None) -> str | None:
+    repo = (repo or "").strip()
+    if repo.startswith(("https://", "http://")):
+        return repo
+    if _GITHUB_REPO.match(repo):
+        return f"https://github.com/{repo}"
+    return None
+
+
+def _reason(exclusion: Exclusion, language: str) -> str:
+    reason = exclusion.reason.get(language) or exclusion.reason.get("en") or next(iter(exclusion.reason.values()), "")
+    return _flat(reason) or exclusion.kind
+
+
+# ---------------------------------------------------------------- views
+
+
+def _message(view: MessageView) -> list[str]:
+    return [_flat(line) for line in view.lines]
+
+
+def _digest(view: DigestView) -> list[str]:
+    digest: Digest = view.digest
+    language = digest.language
+    names = digest.topic_names
+    lines = [f"# {label(language, 'title', date=digest.published.isoformat())}"]
+    if digest.only_topics:
+        only = join_list([names.get(topic, topic) for topic in digest.only_topics], language)
+        lines += ["", f"_{label(language, 'only_topics', topics=only)}_"]
+    lines += ["", f"## {label(language, 'preview')}", ""]
+    if digest.entries:
+        topics = join_list([names.get(topic, topic) for topic in digest.topics], language)
+        lines += [label(language, "preview_line", count=len(digest.entries), topics=topics), ""]
+    else:
+        lines += [label(language, "description_none"), ""]
+    for number, entry in enumerate(digest.entries, 1):
+        paper = entry.paper
+        line = f"{number}. **{short_name(paper.title) or paper.arxiv_id}** {'⭐' * entry.pick.stars}"
+        one_liner = truncate(_flat(entry.card.one_liner), _ONE_LINER_CHARS)
+        if one_liner:
+            line += f" — {one_liner}"
+        lines.append(line)
+        lines.append(f"   {_link('arXiv:' + paper.arxiv_id, paper.abs_url)} · `paper {paper.arxiv_id}`")
+    excluded = f"**{label(language, 'excluded')}**: {len(digest.exclusions)}"
+    lines += ["", f"{excluded} · `excluded {digest.list_day.isoformat()}`"]
+    observations = trend_observations(digest)
+    if observations:
+        lines += ["", f"## {label(language, 'trends')}", ""]
+        lines += [f"- {_flat(sentence)}" for sentence in observations]
+    footer = label(
+        language,
+        "footer",
+        generated=digest.generated_at.strftime("%Y-%m-%d %H:%M"),
+        source=digest.source,
+        list_day=digest.list_day.isoformat(),
+    )
+    lines += ["", f"*{footer}*"]
+    return lines
+
+
+def render_card_lines(paper: Paper, card: Card, language: str, topic: str, star_count: int) -> list[str]:
+    """A paper section as in the Markdown post: header lines, then the card's fields."""
+    lines = [f"### {_flat(paper.title) or paper.arxiv_id}", ""]
+    authors = _flat_all(paper.authors)
+    if authors:
+        shown = ", ".join(authors[:_MAX_AUTHORS])
+        if len(authors) > _MAX_AUTHORS:
+            shown += f", … (+{len(authors) - _MAX_AUTHORS})"
+        lines.append(f"**{label(language, 'authors')}**: {shown}  ")
+    links = [
+        _link(f"arXiv:{paper.arxiv_id}", paper.abs_url),
+        _link(label(language, "button_pdf"), paper.pdf_url),
+        _link(label(language, "button_hf"), paper.hf_url),
+    ]
+    code = _code_url(paper.github_repo)
+    if code:
+        links.append(_link(label(language, "button_code"), code))
+    lines.append(f"**{label(language, 'link')}**: {' · '.join(links)}  ")
+    topic_parts = _flat_all([topic]) + ([stars(star_count, language)] if star_count > 0 else [])
+    if topic_parts:
+        lines.append(f"**{label(language, 'topic')}**: {' · '.join(topic_parts)}")
+    one_liner = _flat(card.one_liner)
+    if one_liner:
+        lines += ["", f"_{one_liner}_"]
+    core, points = _flat(card.core_innovation), _flat_all(card.innovation_points)
+    if core or points:
+        lines += ["", f"**{label(language, 'core_innovation')}**" + (f": {core}" if core else "")]
+        lines += [f"{number}. {point}" for number, point in enumerate(points, 1)]
+    results = _flat_all(card.results)
+    if results:
+        lines += ["", f"**{label(language, 'results')}**"] + [f"- {result}" for result in results]
+    insight = _flat(card.key_insight)
+    if insight:
+        lines += ["", f"**{label(language, 'key_insight')}**: {insight}"]
+    takeaways = [
+        (mark, key, text)
+        for mark, key, text in (
+            ("✅", "fits", _flat(card.fits)),
+            ("⚠️", "limitations", _flat(card.limitations)),
+            ("📌", "next_action", _flat(card.next_action)),
+        )
+        if text
+    ]
+    if takeaways:
+        lines += ["", f"**{label(language, 'takeaways')}**"]
+        lines += [f"- {mark} **{label(language, key)}**: {text}" for mark, key, text in takeaways]
+    method = "summary_llm" if card.method == "llm" else "summary_extractive"
+    lines += ["", f"_{label(language, method)}_"]
+    return lines
+
+
+def _card(view: CardView) -> list[str]:
+    pick = view.entry.pick
+    topic = view.topic_names.get(pick.topic, pick.topic) if pick.topic else ""
+    lines = render_card_lines(view.entry.paper, view.entry.card, view.language, topic, pick.stars)
+    if view.note:
+        lines[-1] += f" · {_flat(view.note)}"
+    return lines
+
+
+def _list_item(number: int, item: PaperListItem) -> str:
+    title = truncate(_flat(item.paper.title), _LIST_TITLE_CHARS)
+    details = [f"`{item.paper.arxiv_id}`"]
+    if item.list_day is not None:
+        details.append(item.list_day.isoformat())
+    if item.topic_name or item.topic:
+        details.append(_flat(item.topic_name or item.topic))
+    if item.stars:
+        details.append("⭐" * item.stars)
+    return f"{number}. {_link(title, item.paper.abs_url)} — {' · '.join(details)}"
+
+
+def _paper_list(view: PaperListView) -> list[str]:
+    lines = [f"## {_flat(view.title)}", ""]
+    if not view.items:
+        lines.append(_flat(view.empty))
+    lines += [_list_item(number, item) for number, item in enumerate(view.items, 1)]
+    if view.note:
+        lines += ["", _flat(view.note)]
+    return lines
+
+
+def _excluded(view: ExcludedView) -> list[str]:
+    language = view.language
+    lines = [f"## {label(language, 'excluded')} · {view.list_day.isoformat()}", ""]
+    if not view.exclusions:
+        return lines + [label(language, "excluded_none")]
+    lines += [f"| {label(language, 'paper')} | {label(language, 'reason')} |", "|---|---|"]
+    for exclusion in view.exclusions:
+        title = truncate(_flat(exclusion.paper.title), _LIST_TITLE_CHARS)
+        lines.append(f"| {_cell(_link(title, exclusion.paper.abs_url))} | {_cell(_reason(exclusion, language))} |")
+    return lines
+
+
+def _topics(view: TopicsView) -> list[str]:
+    lines = [f"## {_flat(view.title)}", ""]
+    lines += ["| " + " | ".join(_cell(column) for column in view.columns) + " |", "|---|---|---:|"]
+    lines += [f"| `{row.id}` | {_cell(row.name)} | {row.count} |" for row in view.rows]
+    if view.note:
+        lines += ["", _flat(view.note)]
+    return lines
+
+
+def sparkline(counts: list[int], top: int) -> str:
+    """One character per day, scaled to `top`; a day with nothing is a dot."""
+    if top <= 0:
+        return "·" * len(counts)
+    levels = len(_SPARK)
+    return "".join("·" if count <= 0 else _SPARK[min(levels - 1, (count * levels - 1) // top)] for count in counts)
+
+
+def _trends(view: TrendsView) -> list[str]:
+    lines = [f"## {_flat(view.title)}", ""]
+    if not view.days:
+        return lines + [_flat(view.empty)]
+    top = max((count for row in view.rows for count in row.counts), default=0)
+    lines += ["| " + " | ".join(_cell(column) for column in view.columns) + " |", "|---|---:|---:|---|"]
+    for row in view.rows:
+        per_day = row.total / len(view.days)
+        lines.append(f"| {_cell(row.name)} | {row.total} | {per_day:.1f} | `{sparkline(row.counts, top)}` |")
+    return lines
+
+
+def _subscription(view: SubscriptionView) -> list[str]:
+    lines = [_flat(view.note), ""] if view.note else []
+    lines += [f"## {_flat(view.title)}", ""]
+    lines += [f"- **{_flat(name)}**: {_flat(value)}" for name, value in view.fields]
+    return lines
+
+
+def _help(view: HelpView) -> list[str]:
+    lines = [f"## {_flat(view.title)}", ""]
+    lines += [f"- `{usage}` — {_flat(about)}" for usage, about in view.commands]
+    if view.note:
+        lines += ["", _flat(view.note)]
+    return lines
+
+
+_RENDERERS: dict[type, Callable[[Any], list[str]]] = {
+    MessageView: _message,
+    DigestView: _digest,
+    CardView: _card,
+    PaperListView: _paper_list,
+    ExcludedView: _excluded,
+    TopicsView: _topics,
+    TrendsView: _trends,
+    SubscriptionView: _subscription,
+    HelpView: _help,
+}

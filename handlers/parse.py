@@ -1,0 +1,370 @@
+"""A command line as people type it in a chat, turned into a typed command or a ParseError.
+
+Syntax only: names are matched against the taxonomy and dates against the store later,
+in the core. Accepts `/cmd`, Telegram's `/cmd@BotName`, Slack's `papers <cmd>` and any case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from bot.models import LANGUAGES, Language
+from bot.sources.ids import normalize_arxiv_ref
+from config.settings import check_timezone, parse_hhmm
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 90
+
+COMMANDS: tuple[str, ...] = (
+    "today",
+    "digest",
+    "paper",
+    "search",
+    "topics",
+    "topic",
+    "excluded",
+    "trends",
+    "subscribe",
+    "unsubscribe",
+    "settings",
+    "help",
+)
+_ALIASES = {"start": "help"}
+# The Slack slash command is `/papers <subcommand>`; typed whole it still works.
+_PREFIXES = ("papers", "paperwire")
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RELATIVE_DAYS = {"today": "today", "yesterday": "yesterday", "今天": "today", "昨天": "yesterday"}
+_SETTING_KEYS = {
+    "time": "time",
+    "at": "time",
+    "tz": "timezone",
+    "timezone": "timezone",
+    "zone": "timezone",
+    "lang": "language",
+    "language": "language",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DayRef:
+    """A day as typed: an ISO date, or `today` / `yesterday` (relative to published digests)."""
+
+    kind: Literal["date", "today", "yesterday"]
+    day: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class DigestCommand:
+    day: DayRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperCommand:
+    """`arxiv_id` when the text names an arXiv paper, else `text` holds title words."""
+
+    text: str
+    arxiv_id: str | None = None
+    looks_like_link: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchCommand:
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsCommand:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCommand:
+    name: str
+    days: int = DEFAULT_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedCommand:
+    day: DayRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrendsCommand:
+    days: int = DEFAULT_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeCommand:
+    """Topic words as typed; none means every topic. The core resolves names."""
+
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeCommand:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsCommand:
+    """Only the settings given; nothing given means "show the current settings"."""
+
+    time: str | None = None
+    timezone: str | None = None
+    language: Language | None = None
+
+    @property
+    def changes_anything(self) -> bool:
+        return any(value is not None for value in (self.time, self.timezone, self.language))
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCommand:
+    command: str | None = None
+
+
+Command = (
+    Today
+    | DigestCommand
+    | PaperCommand
+    | SearchCommand
+    | TopicsCommand
+    | TopicCommand
+    | ExcludedCommand
+    | TrendsCommand
+    | SubscribeCommand
+    | UnsubscribeCommand
+    | SettingsCommand
+    | HelpCommand
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """What is wrong with a line: a message key of handlers/messages.py and its values.
+
+    `command` is the command the line was for (its usage is shown), None when unknown.
+    """
+
+    problem: str
+    command: str | None = None
+    values: dict[str, str | int] = field(default_factory=dict)
+
+
+_Parser = Callable[[str], "Command | ParseError"]
+
+
+def clean_line(line: str) -> str:
+    """The line with control characters and lone surrogates turned into spaces, trimmed."""
+    return "".join(" " if _unprintable(char) else char for char in line).strip()
+
+
+def _unprintable(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+
+
+def parse_command(line: str, *, max_argument_length: int = 300) -> Command | ParseError:
+    """Parse one command line; never raises."""
+    # Refuse a huge line before doing any work on it; the exact check is on the arguments.
+    if len(line) > max_argument_length * 4 + 100:
+        return ParseError("too_long", None, {"limit": max_argument_length})
+    text = clean_line(line)
+    if not text:
+        return ParseError("empty")
+    word, rest = _first_word(text)
+    name = _command_name(word)
+    if name in _PREFIXES and rest:
+        word, rest = _first_word(rest)
+        name = _command_name(word)
+    if name in _SHORTCUTS and not rest:
+        return _SHORTCUTS[name]
+    if name not in COMMANDS:
+        # A pasted id or paper link on its own means "show me this paper".
+        if not rest and normalize_arxiv_ref(word) is not None:
+            return _paper(word)
+        return ParseError("unknown_command", None, {"command": _shorten(word)})
+    if len(rest) > max_argument_length:
+        return ParseError("too_long", name, {"limit": max_argument_length})
+    return _PARSERS[name](rest)
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """The first word and the rest, split at any Unicode space (a CJK keyboard types U+3000)."""
+    parts = text.split(maxsplit=1)
+    return parts[0], parts[1].strip() if len(parts) > 1 else ""
+
+
+def _command_name(word: str) -> str:
+    word = word.lstrip("/")
+    word = word.split("@", 1)[0]  # Telegram: /cmd@BotName
+    word = word.casefold()
+    return _ALIASES.get(word, word)
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _no_arguments(name: str) -> _Parser:
+    def parse(rest: str) -> Command | ParseError:
+        if rest:
+            return ParseError("no_arguments", name)
+        return _NO_ARGUMENT_COMMANDS[name]
+
+    return parse
+
+
+def parse_day(text: str) -> DayRef | None:
+    """`YYYY-MM-DD`, `today` or `yesterday` (case-insensitive), else None."""
+    word = text.strip().casefold()
+    if word in _RELATIVE_DAYS:
+        return DayRef(_RELATIVE_DAYS[word])  # type: ignore[arg-type]
+    if _ISO_DAY.match(word):
+        try:
+            return DayRef("date", date.fromisoformat(word))
+        except ValueError:
+            return None
+    return None
+
+
+def _optional_day(name: str, build: type[DigestCommand] | type[ExcludedCommand]) -> _Parser:
+    def parse(rest: str) -> Command | ParseError:
+        if not rest:
+            return build()
+        day = parse_day(rest)
+        if day is None:
+            return ParseError("bad_date", name, {"value": _shorten(rest)})
+        return build(day)
+
+    return parse
+
+
+def parse_days(text: str) -> int | None:
+    """A whole number of days in 1..MAX_DAYS, else None."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 4:
+        return None
+    days = int(text)
+    return days if 1 <= days <= MAX_DAYS else None
+
+
+def _paper(rest: str) -> Command | ParseError:
+    text = rest.strip().strip("\"'“”«»`")
+    if not text:
+        return ParseError("missing_argument", "paper")
+    arxiv_id = normalize_arxiv_ref(text)
+    if arxiv_id is not None:
+        return PaperCommand(text, arxiv_id)
+    lowered = text.casefold()
+    link = "://" in lowered or lowered.startswith(("arxiv.org/", "huggingface.co/", "hf.co/", "arxiv:"))
+    return PaperCommand(text, None, looks_like_link=link)
+
+
+def _search(rest: str) -> Command | ParseError:
+    words = rest.strip().strip("\"'“”«»`")
+    if not any(char.isalnum() for char in words):
+        return ParseError("missing_argument", "search")
+    return SearchCommand(words)
+
+
+def _topic(rest: str) -> Command | ParseError:
+    words = rest.split()
+    if not words:
+        return ParseError("missing_argument", "topic")
+    days = DEFAULT_DAYS
+    if len(words) > 1 and words[-1].isdigit():
+        parsed = parse_days(words[-1])
+        if parsed is None:
+            return ParseError("bad_days", "topic", {"value": _shorten(words[-1]), "max": MAX_DAYS})
+        days = parsed
+        words = words[:-1]
+    return TopicCommand(" ".join(words), days)
+
+
+def _trends(rest: str) -> Command | ParseError:
+    if not rest:
+        return TrendsCommand()
+    days = parse_days(rest)
+    if days is None:
+        return ParseError("bad_days", "trends", {"value": _shorten(rest), "max": MAX_DAYS})
+    return TrendsCommand(days)
+
+
+def _subscribe(rest: str) -> Command | ParseError:
+    words = tuple(word for word in re.split(r"[\s,，、;]+", rest) if word)
+    return SubscribeCommand(words)
+
+
+def _settings(rest: str) -> Command | ParseError:
+    words = rest.split()
+    values: dict[str, str] = {}
+    index = 0
+    while index < len(words):
+        key = _SETTING_KEYS.get(words[index].casefold().rstrip(":=").lstrip("-"))
+        if key is None:
+            return ParseError("bad_setting", "settings", {"value": _shorten(words[index])})
+        if index + 1 >= len(words):
+            return ParseError("setting_needs_value", "settings", {"setting": words[index]})
+        values[key] = words[index + 1]
+        index += 2
+    time_text = values.get("time")
+    if time_text is not None:
+        try:
+            time_text = parse_hhmm(time_text).strftime("%H:%M")
+        except ValueError:
+            return ParseError("bad_time", "settings", {"value": _shorten(values["time"])})
+    zone = values.get("timezone")
+    if zone is not None:
+        try:
+            check_timezone(zone)
+        except ValueError:
+            return ParseError("bad_timezone", "settings", {"value": _shorten(zone)})
+    language = values.get("language")
+    if language is not None:
+        language = language.casefold()
+        if language not in LANGUAGES:
+            return ParseError("bad_language", "settings", {"value": _shorten(values["language"])})
+    return SettingsCommand(time_text, zone, language)  # type: ignore[arg-type]
+
+
+def _help(rest: str) -> Command | ParseError:
+    if not rest:
+        return HelpCommand()
+    name = _command_name(rest.split()[0])
+    return HelpCommand(name if name in COMMANDS else None)
+
+
+# Words that are a whole command on their own, though not in the command list.
+_SHORTCUTS: dict[str, Command] = {"yesterday": DigestCommand(DayRef("yesterday"))}
+
+_NO_ARGUMENT_COMMANDS: dict[str, Command] = {
+    "today": Today(),
+    "topics": TopicsCommand(),
+    "unsubscribe": UnsubscribeCommand(),
+}
+
+_PARSERS = {
+    "today": _no_arguments("today"),
+    "digest": _optional_day("digest", DigestCommand),
+    "paper": _paper,
+    "search": _search,
+    "topics": _no_arguments("topics"),
+    "topic": _topic,
+    "excluded": _optional_day("excluded", ExcludedCommand),
+    "trends": _trends,
+    "subscribe": _subscribe,
+    "unsubscribe": _no_arguments("unsubscribe"),
+    "settings": _settings,
+    "help": _help,
+}

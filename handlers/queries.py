@@ -1,0 +1,267 @@
+"""The read-only commands: digests, papers, search, topics, trends and the excluded list.
+
+Each returns a view; a reply that ends a command early (a day that is not stored, a
+topic that does not exist) is raised as `Answer` and returned by the core.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.curation.taxonomy import Taxonomy
+from bot.models import DigestEntry, Language, Paper, Pick
+from bot.pipeline import Pipeline
+from bot.sources.errors import PaperNotFound, SourceError
+from bot.store import curation as curation_store
+from bot.store import digests as digest_store
+from bot.store import papers as paper_store
+from bot.store.database import Database
+from bot.store.schema import list_entries, papers
+from bot.views import (
+    CardView,
+    DigestView,
+    ExcludedView,
+    PaperListItem,
+    PaperListView,
+    TopicRow,
+    TopicsView,
+    TrendRow,
+    TrendsView,
+    View,
+)
+from config.settings import CommandSettings
+from formatters.labels import label
+from handlers.lookup import FoundPaper, PaperLookup
+from handlers.messages import message, text_reply, usage_line
+from handlers.parse import DayRef, PaperCommand
+
+log = logging.getLogger(__name__)
+
+TOPICS_LIST_DAYS = 7
+
+
+class Answer(Exception):
+    """Stop a command early with this view."""
+
+    def __init__(self, view: View) -> None:
+        super().__init__()
+        self.view = view
+
+
+class Queries:
+    """Answers the commands that only read (on-demand lookups store what they fetch)."""
+
+    def __init__(
+        self, db: Database, pipeline: Pipeline, taxonomy: Taxonomy, lookup: PaperLookup, settings: CommandSettings
+    ) -> None:
+        self.db = db
+        self.pipeline = pipeline
+        self.taxonomy = taxonomy
+        self.lookup = lookup
+        self.settings = settings
+
+    # ---------------------------------------------------------------- days
+
+    async def resolve_day(self, ref: DayRef, language: Language) -> date:
+        """The list day meant: a stored day as typed, or the latest / previous digest's day."""
+        async with self.db.connect() as connection:
+            if ref.kind == "date":
+                assert ref.day is not None
+                stored = await paper_store.known_list_days(connection, with_papers=False)
+                if ref.day in stored:
+                    return ref.day
+                missing = message(language, "no_list_stored", date=ref.day)
+                raise Answer(text_reply(language, "not_found", missing, *self._stored_days_hint(stored, language)))
+            published = sorted({record.list_day for record in await digest_store.published_digests(connection)})
+            if not published:
+                hint = self._stored_days_hint(await paper_store.known_list_days(connection), language)
+                raise Answer(text_reply(language, "not_found", message(language, "no_digest_yet"), *hint))
+        if ref.kind == "today":
+            return published[-1]
+        if len(published) < 2:
+            raise Answer(text_reply(language, "not_found", message(language, "no_digest_before", date=published[-1])))
+        return published[-2]
+
+    @staticmethod
+    def _stored_days_hint(stored: list[date], language: Language) -> list[str]:
+        if not stored:
+            return [message(language, "no_lists_stored")]
+        return [message(language, "stored_days", first=stored[0], last=stored[-1])]
+
+    async def _latest_list_day(self, language: Language) -> date:
+        day = await self.pipeline.latest_list_day()
+        if day is None:
+            raise Answer(text_reply(language, "not_found", message(language, "no_lists_stored")))
+        return day
+
+    # ---------------------------------------------------------------- digests
+
+    async def digest(self, ref: DayRef, topics: list[str], language: Language) -> View:
+        """The day's digest, built now if it never was (curation and cards are cached)."""
+        list_day = await self.resolve_day(ref, language)
+        digest = await self.pipeline.build(list_day, language, topics)
+        if digest is None:
+            return text_reply(language, "info", label(language, "no_papers_day", date=list_day))
+        return DigestView(language, digest)
+
+    async def excluded(self, ref: DayRef, language: Language) -> View:
+        list_day = await self.resolve_day(ref, language)
+        curation = await self.pipeline.curate_day(list_day)
+        if curation is None:
+            return text_reply(language, "info", label(language, "no_papers_day", date=list_day))
+        return ExcludedView(language, list_day, curation.exclusions)
+
+    # ---------------------------------------------------------------- papers
+
+    async def paper(self, command: PaperCommand, language: Language) -> View:
+        if command.arxiv_id is not None:
+            try:
+                found = await self.lookup.find(command.arxiv_id, language)
+            except PaperNotFound:
+                return text_reply(language, "not_found", message(language, "paper_not_found_id", id=command.arxiv_id))
+            except SourceError as error:
+                log.warning("on-demand lookup of %s failed: %s", command.arxiv_id, error)
+                return text_reply(language, "error", message(language, "source_unavailable", id=command.arxiv_id))
+            return await self._card(found, language)
+        if command.looks_like_link:
+            return text_reply(language, "usage", message(language, "paper_bad_link"), usage_line(language, "paper"))
+        async with self.db.connect() as connection:
+            paper = await paper_store.find_by_title(connection, command.text)
+            matched = None
+            if paper is None:
+                hits = await paper_store.search_papers(connection, command.text, limit=5)
+                best = next((hit for hit in hits if hit.title_match), None)
+                paper = best.paper if best is not None else None
+                matched = message(language, "card_matched", text=command.text)
+        if paper is None:
+            return text_reply(language, "not_found", message(language, "paper_not_found_title", text=command.text))
+        return await self._card(await self.lookup.details(paper, language), language, matched)
+
+    async def _card(self, found: FoundPaper, language: Language, matched: str | None = None) -> CardView:
+        paper, placement = found.paper, found.placement
+        card = found.card or await self.lookup.card(paper, language)
+        if placement is not None:
+            pick = Pick(paper, placement.topic, placement.score, placement.stars, placement.rank)
+            note = message(language, "card_picked", date=placement.list_day)
+        else:
+            # stars 0: never picked, so the card shows its topic but no recommendation.
+            pick = Pick(paper, paper.topics[0] if paper.topics else "", 0.0, 0, 0)
+            if paper.list_day is not None:
+                note = message(language, "card_listed", date=paper.list_day)
+            else:
+                note = message(language, "card_fetched")
+        return CardView(
+            language,
+            DigestEntry(pick=pick, card=card),
+            self.taxonomy.topic_names(language),
+            list_day=placement.list_day if placement else paper.list_day,
+            note=f"{matched} {note}" if matched else note,
+        )
+
+    async def search(self, words: str, language: Language) -> PaperListView:
+        async with self.db.connect() as connection:
+            hits = await paper_store.search_papers(connection, words, limit=self.settings.search_results)
+        names = self.taxonomy.topic_names(language)
+        items = []
+        for hit in hits:
+            topic = hit.paper.topics[0] if hit.paper.topics else None
+            items.append(PaperListItem(hit.paper, hit.paper.list_day, topic, names.get(topic) if topic else None))
+        empty = message(language, "search_empty", words=words)
+        return PaperListView(language, message(language, "search_title", words=words), items, empty)
+
+    # ---------------------------------------------------------------- topics and trends
+
+    async def topics(self, language: Language) -> TopicsView:
+        """Every topic with its papers over the last few list days."""
+        names = self.taxonomy.topic_names(language)
+        columns = tuple(message(language, "topics_columns").split("|"))
+        async with self.db.connect() as connection:
+            days = (await paper_store.known_list_days(connection))[-TOPICS_LIST_DAYS:]
+            counts = await curation_store.topic_counts_by_day(connection, days[0], days[-1]) if days else {}
+        rows = [
+            TopicRow(topic, names[topic], sum(day.get(topic, 0) for day in counts.values()))
+            for topic in self.taxonomy.topic_ids
+        ]
+        if days:
+            title = message(language, "topics_title", count=len(days), start=days[0], end=days[-1])
+            note = message(language, "topics_note")
+        else:
+            title, note = message(language, "topics_title_empty"), message(language, "no_lists_stored")
+        return TopicsView(language, title, columns, rows, note)  # type: ignore[arg-type]
+
+    async def topic(self, name: str, days: int, language: Language) -> View:
+        """The topic's picks in the window, newest first, then its other papers by upvotes."""
+        topic = self.taxonomy.find_topic(name)
+        if topic is None:
+            topics = ", ".join(self.taxonomy.topic_ids)
+            return text_reply(language, "usage", message(language, "unknown_topic", name=name, topics=topics))
+        end = await self._latest_list_day(language)
+        start = end - timedelta(days=days - 1)
+        limit = self.settings.search_results
+        topic_name = self.taxonomy.topic_names(language)[topic.id]
+        async with self.db.connect() as connection:
+            recent = await curation_store.recent_picks(connection, topic=topic.id, since=start, limit=limit)
+            listed = await listed_in_topic(connection, topic.id, start, end, limit=3 * limit)
+        items = [PaperListItem(pick.paper, day, topic.id, topic_name, pick.stars) for day, pick in recent if day <= end]
+        seen = {item.paper.arxiv_id for item in items}
+        for day, paper in listed:
+            if len(items) >= 2 * limit:
+                break
+            if paper.arxiv_id not in seen:
+                seen.add(paper.arxiv_id)
+                items.append(PaperListItem(paper, day, topic.id, topic_name))
+        values = {"name": topic_name, "days": days, "end": end}
+        title, empty = message(language, "topic_title", **values), message(language, "topic_empty", **values)
+        return PaperListView(language, title, items, empty)
+
+    async def trends(self, days: int, language: Language) -> TrendsView:
+        """Papers per topic on each list day of the window ending at the latest list day."""
+        end = await self._latest_list_day(language)
+        start = end - timedelta(days=days - 1)
+        async with self.db.connect() as connection:
+            counts = await curation_store.topic_counts_by_day(connection, start, end)
+        list_days = sorted(counts)
+        names = self.taxonomy.topic_names(language)
+        rows = [
+            TrendRow(topic, names[topic], [counts[day].get(topic, 0) for day in list_days])
+            for topic in self.taxonomy.topic_ids
+        ]
+        title = message(language, "trends_title", start=start, end=end, count=len(list_days))
+        columns = tuple(message(language, "trends_columns").split("|"))
+        empty = message(language, "trends_empty", days=days, end=end)
+        return TrendsView(language, title, columns, list_days, rows, empty)  # type: ignore[arg-type]
+
+
+async def listed_in_topic(
+    connection: AsyncConnection, topic: str, start: date, end: date, *, limit: int
+) -> list[tuple[date, Paper]]:
+    """Papers whose main topic is `topic`, listed between `start` and `end`, most upvoted first.
+
+    A paper listed on several days comes once per day; the caller keeps the first.
+    """
+    # Belongs in bot/store/papers.py; kept here until the store offers it.
+    values = {"topic": topic, "start": start, "end": end, "limit": limit}
+    rows = await connection.execute(_LISTED_IN_TOPIC, values)
+    result = []
+    for row in rows:
+        paper = paper_store.paper_from_row(row, list_day=row.entry_day)
+        paper.upvotes = row.day_upvotes
+        result.append((row.entry_day, paper))
+    return result
+
+
+# Built once: making the statement costs more than running it.
+_LISTED_IN_TOPIC = (
+    select(papers, list_entries.c.list_day.label("entry_day"), list_entries.c.upvotes.label("day_upvotes"))
+    .join(list_entries, list_entries.c.arxiv_id == papers.c.arxiv_id)
+    .where(
+        papers.c.primary_topic == bindparam("topic"),
+        list_entries.c.list_day.between(bindparam("start"), bindparam("end")),
+    )
+    .order_by(list_entries.c.upvotes.desc(), list_entries.c.list_day.desc())
+    .limit(bindparam("limit"))
+)
