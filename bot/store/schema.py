@@ -102,6 +102,7 @@ picks = Table(
     Column("stars", Integer, nullable=False),
 )
 Index("ix_picks_topic", picks.c.topic)
+Index("ix_picks_arxiv_id", picks.c.arxiv_id)
 
 exclusions = Table(
     "exclusions",

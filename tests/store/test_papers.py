@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from bot.models import DayPapers, Paper
 from bot.store import papers as store
-from bot.store.database import Database
+from bot.store.database import SCHEMA_HEAD, Database
 from bot.store.schema import papers as papers_table
 
 DAY = date(2026, 2, 20)
@@ -120,7 +120,7 @@ async def test_migrations_are_applied_once(database_url: str) -> None:
         async with database.connect() as connection:
             version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
         await database.close()
-    assert version == "0001"
+    assert version == SCHEMA_HEAD
 
 
 def test_schema_head_matches_the_newest_migration() -> None:
