@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
 
-from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Card, Language, Paper
+from bot.store.digests import Placement
 from bot.pipeline import Pipeline
 from bot.sources.arxiv import ArxivClient
 from bot.sources.hf import HFClient
@@ -23,20 +21,8 @@ from bot.sources.lookup import SingleFlight, lookup_paper
 from bot.store import digests as digest_store
 from bot.store import papers as paper_store
 from bot.store.database import Database
-from bot.store.schema import papers, picks, summaries
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class Placement:
-    """The most recent digest pick of a paper: its list day, topic and stars."""
-
-    list_day: date
-    topic: str
-    stars: int
-    score: float
-    rank: int
 
 
 @dataclass(slots=True)
@@ -87,7 +73,8 @@ class PaperLookup:
 
     async def _stored(self, connection: AsyncConnection, arxiv_id: str, language: Language) -> FoundPaper | None:
         model, prompt_version = self.pipeline.summarizer.cache_key
-        return await stored_paper(connection, arxiv_id, language, model, prompt_version)
+        stored = await digest_store.stored_paper(connection, arxiv_id, language, model, prompt_version)
+        return FoundPaper(*stored) if stored is not None else None
 
     async def _fetch_and_store(self, arxiv_id: str) -> FoundPaper:
         # Someone may have stored it between our read and the start of this flight.
@@ -123,58 +110,3 @@ class PaperLookup:
                     completion_tokens=result.completion_tokens,
                 )
         return result.card
-
-
-async def stored_paper(
-    connection: AsyncConnection, arxiv_id: str, language: str, model: str, prompt_version: str
-) -> FoundPaper | None:
-    """A stored paper with its cached card and its latest pick, in one query (a chat waits on it)."""
-    # Belongs with bot/store/; kept here until the store offers it.
-    values = {"arxiv_id": arxiv_id, "language": language, "model": model, "prompt_version": prompt_version}
-    row = (await connection.execute(_STORED_PAPER, values)).first()
-    if row is None:
-        return None
-    card = Card.model_validate(row.cached_card) if row.cached_card is not None else None
-    placement = None
-    if row.pick_day is not None:
-        placement = Placement(row.pick_day, row.pick_topic, row.pick_stars, row.pick_score, row.pick_rank)
-    return FoundPaper(paper_store.paper_from_row(row), card, placement)
-
-
-def _stored_paper_query() -> Select[Any]:
-    """The paper, its card for (language, model, prompt version) and its latest pick, by id."""
-    card = (
-        select(summaries.c.card)
-        .where(
-            summaries.c.arxiv_id == papers.c.arxiv_id,
-            summaries.c.language == bindparam("language"),
-            summaries.c.model == bindparam("model"),
-            summaries.c.prompt_version == bindparam("prompt_version"),
-        )
-        .scalar_subquery()
-        .label("cached_card")
-    )
-    latest_day = (
-        select(func.max(picks.c.list_day))
-        .where(picks.c.arxiv_id == papers.c.arxiv_id, picks.c.selected.is_(True))
-        .scalar_subquery()
-    )
-    pick = picks.alias("latest_pick")
-    on_latest = and_(pick.c.arxiv_id == papers.c.arxiv_id, pick.c.selected.is_(True), pick.c.list_day == latest_day)
-    return (
-        select(
-            papers,
-            card,
-            pick.c.list_day.label("pick_day"),
-            pick.c.topic.label("pick_topic"),
-            pick.c.stars.label("pick_stars"),
-            pick.c.score.label("pick_score"),
-            pick.c.rank.label("pick_rank"),
-        )
-        .select_from(papers.outerjoin(pick, on_latest))
-        .where(papers.c.arxiv_id == bindparam("arxiv_id"))
-    )
-
-
-# Built once: making the statement costs more than running it, and a chat waits on it.
-_STORED_PAPER = _stored_paper_query()

@@ -9,18 +9,15 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.curation.taxonomy import Taxonomy
-from bot.models import DigestEntry, Language, Paper, Pick
+from bot.models import DigestEntry, Language, Pick
 from bot.pipeline import Pipeline
 from bot.sources.errors import PaperNotFound, SourceError
 from bot.store import curation as curation_store
 from bot.store import digests as digest_store
 from bot.store import papers as paper_store
 from bot.store.database import Database
-from bot.store.schema import list_entries, papers
 from bot.views import (
     CardView,
     DigestView,
@@ -205,7 +202,7 @@ class Queries:
         topic_name = self.taxonomy.topic_names(language)[topic.id]
         async with self.db.connect() as connection:
             recent = await curation_store.recent_picks(connection, topic=topic.id, since=start, limit=limit)
-            listed = await listed_in_topic(connection, topic.id, start, end, limit=3 * limit)
+            listed = await paper_store.listed_in_topic(connection, topic.id, start, end, limit=3 * limit)
         items = [PaperListItem(pick.paper, day, topic.id, topic_name, pick.stars) for day, pick in recent if day <= end]
         seen = {item.paper.arxiv_id for item in items}
         for day, paper in listed:
@@ -234,34 +231,3 @@ class Queries:
         columns = tuple(message(language, "trends_columns").split("|"))
         empty = message(language, "trends_empty", days=days, end=end)
         return TrendsView(language, title, columns, list_days, rows, empty)  # type: ignore[arg-type]
-
-
-async def listed_in_topic(
-    connection: AsyncConnection, topic: str, start: date, end: date, *, limit: int
-) -> list[tuple[date, Paper]]:
-    """Papers whose main topic is `topic`, listed between `start` and `end`, most upvoted first.
-
-    A paper listed on several days comes once per day; the caller keeps the first.
-    """
-    # Belongs in bot/store/papers.py; kept here until the store offers it.
-    values = {"topic": topic, "start": start, "end": end, "limit": limit}
-    rows = await connection.execute(_LISTED_IN_TOPIC, values)
-    result = []
-    for row in rows:
-        paper = paper_store.paper_from_row(row, list_day=row.entry_day)
-        paper.upvotes = row.day_upvotes
-        result.append((row.entry_day, paper))
-    return result
-
-
-# Built once: making the statement costs more than running it.
-_LISTED_IN_TOPIC = (
-    select(papers, list_entries.c.list_day.label("entry_day"), list_entries.c.upvotes.label("day_upvotes"))
-    .join(list_entries, list_entries.c.arxiv_id == papers.c.arxiv_id)
-    .where(
-        papers.c.primary_topic == bindparam("topic"),
-        list_entries.c.list_day.between(bindparam("start"), bindparam("end")),
-    )
-    .order_by(list_entries.c.upvotes.desc(), list_entries.c.list_day.desc())
-    .limit(bindparam("limit"))
-)

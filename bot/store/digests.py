@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import Card
-from bot.store.papers import dialect_insert
-from bot.store.schema import digests, summaries
+from bot.models import Card, Paper
+from bot.store.papers import dialect_insert, paper_from_row
+from bot.store.schema import digests, papers, picks, summaries
 
 
 @dataclass(slots=True)
@@ -145,3 +145,68 @@ async def store_card(
             "created_at": datetime.now(UTC),
         },
     )
+
+
+@dataclass(slots=True)
+class Placement:
+    """The most recent digest pick of a paper: its list day, topic and stars."""
+
+    list_day: date
+    topic: str
+    stars: int
+    score: float
+    rank: int
+
+
+async def stored_paper(
+    connection: AsyncConnection, arxiv_id: str, language: str, model: str, prompt_version: str
+) -> tuple[Paper, Card | None, Placement | None] | None:
+    """A stored paper with its cached card and its latest pick, in one query (a chat waits on it)."""
+    values = {"arxiv_id": arxiv_id, "language": language, "model": model, "prompt_version": prompt_version}
+    row = (await connection.execute(_STORED_PAPER, values)).first()
+    if row is None:
+        return None
+    card = Card.model_validate(row.cached_card) if row.cached_card is not None else None
+    placement = None
+    if row.pick_day is not None:
+        placement = Placement(row.pick_day, row.pick_topic, row.pick_stars, row.pick_score, row.pick_rank)
+    return paper_from_row(row), card, placement
+
+
+def _stored_paper_query() -> Select[Any]:
+    """The paper, its card for (language, model, prompt version) and its latest pick, by id."""
+    card = (
+        select(summaries.c.card)
+        .where(
+            summaries.c.arxiv_id == papers.c.arxiv_id,
+            summaries.c.language == bindparam("language"),
+            summaries.c.model == bindparam("model"),
+            summaries.c.prompt_version == bindparam("prompt_version"),
+        )
+        .scalar_subquery()
+        .label("cached_card")
+    )
+    latest_day = (
+        select(func.max(picks.c.list_day))
+        .where(picks.c.arxiv_id == papers.c.arxiv_id, picks.c.selected.is_(True))
+        .scalar_subquery()
+    )
+    pick = picks.alias("latest_pick")
+    on_latest = and_(pick.c.arxiv_id == papers.c.arxiv_id, pick.c.selected.is_(True), pick.c.list_day == latest_day)
+    return (
+        select(
+            papers,
+            card,
+            pick.c.list_day.label("pick_day"),
+            pick.c.topic.label("pick_topic"),
+            pick.c.stars.label("pick_stars"),
+            pick.c.score.label("pick_score"),
+            pick.c.rank.label("pick_rank"),
+        )
+        .select_from(papers.outerjoin(pick, on_latest))
+        .where(papers.c.arxiv_id == bindparam("arxiv_id"))
+    )
+
+
+# Built once: making the statement costs more than running it, and a chat waits on it.
+_STORED_PAPER = _stored_paper_query()

@@ -326,3 +326,33 @@ async def _search_postgres(connection: AsyncConnection, terms: list[str], pool: 
     if not rows and len(safe) > 1:
         rows = (await connection.execute(sql, {"query": " | ".join(safe), "pool": pool})).all()
     return rows
+
+
+async def listed_in_topic(
+    connection: AsyncConnection, topic: str, start: date, end: date, *, limit: int
+) -> list[tuple[date, Paper]]:
+    """Papers whose main topic is `topic`, listed between `start` and `end`, most upvoted first.
+
+    A paper listed on several days comes once per day; the caller keeps the first.
+    """
+    values = {"topic": topic, "start": start, "end": end, "limit": limit}
+    rows = await connection.execute(_LISTED_IN_TOPIC, values)
+    result = []
+    for row in rows:
+        paper = paper_from_row(row, list_day=row.entry_day)
+        paper.upvotes = row.day_upvotes
+        result.append((row.entry_day, paper))
+    return result
+
+
+# Built once: making the statement costs more than running it.
+_LISTED_IN_TOPIC = (
+    select(papers, list_entries.c.list_day.label("entry_day"), list_entries.c.upvotes.label("day_upvotes"))
+    .join(list_entries, list_entries.c.arxiv_id == papers.c.arxiv_id)
+    .where(
+        papers.c.primary_topic == bindparam("topic"),
+        list_entries.c.list_day.between(bindparam("start"), bindparam("end")),
+    )
+    .order_by(list_entries.c.upvotes.desc(), list_entries.c.list_day.desc())
+    .limit(bindparam("limit"))
+)

@@ -39,8 +39,10 @@ def build_llm(
         topic_ids = [topic.id for topic in taxonomy.topics]
         descriptions = {topic.id: topic.name.get("en", topic.id) for topic in taxonomy.topics}
 
-        async def judge(papers: Sequence[Paper]) -> Mapping[str, JudgeVerdict] | None:
+        async def advise(papers: Sequence[Paper]) -> Mapping[str, JudgeVerdict] | None:
             return await judge_day(client, llm.model, papers, topic_ids, topic_descriptions=descriptions)
+
+        judge = advise
 
     return _summarizer(settings, http, fallback, client), judge
 
