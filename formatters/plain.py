@@ -47,24 +47,17 @@ def render_view(view: View) -> str:
 # ---------------------------------------------------------------- text helpers
 
 
-def _flat(text: str | None) -> str:
-    """`one_line`, fast for the usual text: printable text has only plain spaces to collapse."""
-    if not text:
-        return ""
-    return " ".join(text.split()) if text.isprintable() else one_line(text)
-
-
 def _flat_all(texts: list[str]) -> list[str]:
     """The non-empty ones of `texts`, each on one line."""
-    return [flat for flat in map(_flat, texts) if flat]
+    return [flat for flat in map(one_line, texts) if flat]
 
 
 def _cell(text: str) -> str:
-    return _flat(text).replace("|", "\\|")
+    return one_line(text).replace("|", "\\|")
 
 
 def _link_text(text: str) -> str:
-    return _flat(text).replace("[", "(").replace("]", ")")
+    return one_line(text).replace("[", "(").replace("]", ")")
 
 
 def _link(text: str, url: str) -> str:
@@ -82,14 +75,14 @@ def _code_url(repo: str | None) -> str | None:
 
 def _reason(exclusion: Exclusion, language: str) -> str:
     reason = exclusion.reason.get(language) or exclusion.reason.get("en") or next(iter(exclusion.reason.values()), "")
-    return _flat(reason) or exclusion.kind
+    return one_line(reason) or exclusion.kind
 
 
 # ---------------------------------------------------------------- views
 
 
 def _message(view: MessageView) -> list[str]:
-    return [_flat(line) for line in view.lines]
+    return [one_line(line) for line in view.lines]
 
 
 def _digest(view: DigestView) -> list[str]:
@@ -109,7 +102,7 @@ def _digest(view: DigestView) -> list[str]:
     for number, entry in enumerate(digest.entries, 1):
         paper = entry.paper
         line = f"{number}. **{short_name(paper.title) or paper.arxiv_id}** {'⭐' * entry.pick.stars}"
-        one_liner = truncate(_flat(entry.card.one_liner), _ONE_LINER_CHARS)
+        one_liner = truncate(one_line(entry.card.one_liner), _ONE_LINER_CHARS)
         if one_liner:
             line += f" — {one_liner}"
         lines.append(line)
@@ -119,7 +112,7 @@ def _digest(view: DigestView) -> list[str]:
     observations = trend_observations(digest)
     if observations:
         lines += ["", f"## {label(language, 'trends')}", ""]
-        lines += [f"- {_flat(sentence)}" for sentence in observations]
+        lines += [f"- {one_line(sentence)}" for sentence in observations]
     footer = label(
         language,
         "footer",
@@ -133,7 +126,7 @@ def _digest(view: DigestView) -> list[str]:
 
 def render_card_lines(paper: Paper, card: Card, language: str, topic: str, star_count: int) -> list[str]:
     """A paper section as in the Markdown post: header lines, then the card's fields."""
-    lines = [f"### {_flat(paper.title) or paper.arxiv_id}", ""]
+    lines = [f"### {one_line(paper.title) or paper.arxiv_id}", ""]
     authors = _flat_all(paper.authors)
     if authors:
         shown = ", ".join(authors[:_MAX_AUTHORS])
@@ -152,25 +145,25 @@ def render_card_lines(paper: Paper, card: Card, language: str, topic: str, star_
     topic_parts = _flat_all([topic]) + ([stars(star_count, language)] if star_count > 0 else [])
     if topic_parts:
         lines.append(f"**{label(language, 'topic')}**: {' · '.join(topic_parts)}")
-    one_liner = _flat(card.one_liner)
+    one_liner = one_line(card.one_liner)
     if one_liner:
         lines += ["", f"_{one_liner}_"]
-    core, points = _flat(card.core_innovation), _flat_all(card.innovation_points)
+    core, points = one_line(card.core_innovation), _flat_all(card.innovation_points)
     if core or points:
         lines += ["", f"**{label(language, 'core_innovation')}**" + (f": {core}" if core else "")]
         lines += [f"{number}. {point}" for number, point in enumerate(points, 1)]
     results = _flat_all(card.results)
     if results:
         lines += ["", f"**{label(language, 'results')}**"] + [f"- {result}" for result in results]
-    insight = _flat(card.key_insight)
+    insight = one_line(card.key_insight)
     if insight:
         lines += ["", f"**{label(language, 'key_insight')}**: {insight}"]
     takeaways = [
         (mark, key, text)
         for mark, key, text in (
-            ("✅", "fits", _flat(card.fits)),
-            ("⚠️", "limitations", _flat(card.limitations)),
-            ("📌", "next_action", _flat(card.next_action)),
+            ("✅", "fits", one_line(card.fits)),
+            ("⚠️", "limitations", one_line(card.limitations)),
+            ("📌", "next_action", one_line(card.next_action)),
         )
         if text
     ]
@@ -187,29 +180,29 @@ def _card(view: CardView) -> list[str]:
     topic = view.topic_names.get(pick.topic, pick.topic) if pick.topic else ""
     lines = render_card_lines(view.entry.paper, view.entry.card, view.language, topic, pick.stars)
     if view.note:
-        lines[-1] += f" · {_flat(view.note)}"
+        lines[-1] += f" · {one_line(view.note)}"
     return lines
 
 
 def _list_item(number: int, item: PaperListItem) -> str:
-    title = truncate(_flat(item.paper.title), _LIST_TITLE_CHARS)
+    title = truncate(one_line(item.paper.title), _LIST_TITLE_CHARS)
     details = [f"`{item.paper.arxiv_id}`"]
     if item.list_day is not None:
         details.append(item.list_day.isoformat())
     if item.topic_name or item.topic:
-        details.append(_flat(item.topic_name or item.topic))
+        details.append(one_line(item.topic_name or item.topic))
     if item.stars:
         details.append("⭐" * item.stars)
     return f"{number}. {_link(title, item.paper.abs_url)} — {' · '.join(details)}"
 
 
 def _paper_list(view: PaperListView) -> list[str]:
-    lines = [f"## {_flat(view.title)}", ""]
+    lines = [f"## {one_line(view.title)}", ""]
     if not view.items:
-        lines.append(_flat(view.empty))
+        lines.append(one_line(view.empty))
     lines += [_list_item(number, item) for number, item in enumerate(view.items, 1)]
     if view.note:
-        lines += ["", _flat(view.note)]
+        lines += ["", one_line(view.note)]
     return lines
 
 
@@ -220,17 +213,17 @@ def _excluded(view: ExcludedView) -> list[str]:
         return lines + [label(language, "excluded_none")]
     lines += [f"| {label(language, 'paper')} | {label(language, 'reason')} |", "|---|---|"]
     for exclusion in view.exclusions:
-        title = truncate(_flat(exclusion.paper.title), _LIST_TITLE_CHARS)
+        title = truncate(one_line(exclusion.paper.title), _LIST_TITLE_CHARS)
         lines.append(f"| {_cell(_link(title, exclusion.paper.abs_url))} | {_cell(_reason(exclusion, language))} |")
     return lines
 
 
 def _topics(view: TopicsView) -> list[str]:
-    lines = [f"## {_flat(view.title)}", ""]
+    lines = [f"## {one_line(view.title)}", ""]
     lines += ["| " + " | ".join(_cell(column) for column in view.columns) + " |", "|---|---|---:|"]
     lines += [f"| `{row.id}` | {_cell(row.name)} | {row.count} |" for row in view.rows]
     if view.note:
-        lines += ["", _flat(view.note)]
+        lines += ["", one_line(view.note)]
     return lines
 
 
@@ -243,9 +236,9 @@ def sparkline(counts: list[int], top: int) -> str:
 
 
 def _trends(view: TrendsView) -> list[str]:
-    lines = [f"## {_flat(view.title)}", ""]
+    lines = [f"## {one_line(view.title)}", ""]
     if not view.days:
-        return lines + [_flat(view.empty)]
+        return lines + [one_line(view.empty)]
     top = max((count for row in view.rows for count in row.counts), default=0)
     lines += ["| " + " | ".join(_cell(column) for column in view.columns) + " |", "|---|---:|---:|---|"]
     for row in view.rows:
@@ -255,17 +248,17 @@ def _trends(view: TrendsView) -> list[str]:
 
 
 def _subscription(view: SubscriptionView) -> list[str]:
-    lines = [_flat(view.note), ""] if view.note else []
-    lines += [f"## {_flat(view.title)}", ""]
-    lines += [f"- **{_flat(name)}**: {_flat(value)}" for name, value in view.fields]
+    lines = [one_line(view.note), ""] if view.note else []
+    lines += [f"## {one_line(view.title)}", ""]
+    lines += [f"- **{one_line(name)}**: {one_line(value)}" for name, value in view.fields]
     return lines
 
 
 def _help(view: HelpView) -> list[str]:
-    lines = [f"## {_flat(view.title)}", ""]
-    lines += [f"- `{usage}` — {_flat(about)}" for usage, about in view.commands]
+    lines = [f"## {one_line(view.title)}", ""]
+    lines += [f"- `{usage}` — {one_line(about)}" for usage, about in view.commands]
     if view.note:
-        lines += ["", _flat(view.note)]
+        lines += ["", one_line(view.note)]
     return lines
 
 

@@ -25,6 +25,8 @@ def one_line(text: str | None) -> str:
     lone surrogates and other invisible format junk dropped, so any text fits on one line."""
     if not text:
         return ""
+    if text.isprintable():  # the usual case: only plain spaces to collapse
+        return " ".join(text.split())
     kept = (char for char in text if char.isspace() or unicodedata.category(char) not in ("Cc", "Cs", "Co", "Cn"))
     return " ".join("".join(kept).split())
 
