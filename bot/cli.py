@@ -140,7 +140,7 @@ def configure_logging(level: str, verbose: bool) -> None:
         stream=sys.stderr,
     )
     # httpx logs request URLs, and a Telegram URL carries the bot token.
-    for noisy in ("httpx", "httpcore", "aiosqlite", "alembic"):
+    for noisy in ("httpx", "httpcore", "aiosqlite", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

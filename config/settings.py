@@ -14,7 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -43,6 +43,8 @@ class ConfigError(ValueError):
 class ChatTarget(BaseModel):
     """A chat that gets the digest: an id, optionally with its own language and topics."""
 
+    model_config = ConfigDict(extra="forbid")
+
     id: str
     language: Literal["en", "zh"] | None = None
     topics: list[str] = Field(default_factory=list)
@@ -60,11 +62,15 @@ def _chat_targets(value: Any) -> Any:
 
 
 class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     url: str | None = None
     echo: bool = False
 
 
 class DigestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     language: Literal["en", "zh"] = "en"
     max_papers: int = Field(default=6, ge=1, le=50)
     per_topic_cap: int = Field(default=3, ge=1, le=50)
@@ -83,6 +89,8 @@ class DigestSettings(BaseModel):
 
 
 class SourcesSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     hf_base_url: str = "https://huggingface.co"
     arxiv_base_url: str = "https://export.arxiv.org"
     timeout_seconds: float = Field(default=20.0, gt=0)
@@ -91,6 +99,8 @@ class SourcesSettings(BaseModel):
 
 
 class TelegramSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     token: SecretStr | None = None
     base_url: str = "https://api.telegram.org/bot"
     chats: list[ChatTarget] = Field(default_factory=list)
@@ -108,6 +118,8 @@ class TelegramSettings(BaseModel):
 
 
 class SlackSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     bot_token: SecretStr | None = None
     app_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
@@ -127,6 +139,8 @@ class SlackSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     base_url: str | None = None
     model: str = "gpt-4o-mini"
     api_key: SecretStr | None = None
@@ -143,11 +157,15 @@ class LLMSettings(BaseModel):
 
 
 class ServerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
 
 
 class ScheduleSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     build_time: str = "08:30"
     timezone: str = "UTC"
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
@@ -170,6 +188,8 @@ class ScheduleSettings(BaseModel):
 
 
 class CommandSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     per_user_per_minute: int = Field(default=20, ge=1)
     max_argument_length: int = Field(default=300, ge=10)
     search_results: int = Field(default=10, ge=1, le=50)
@@ -314,7 +334,7 @@ def explain_validation_error(error: Any) -> str:
     lines = []
     for problem in error.errors():
         key = ".".join(str(part) for part in problem["loc"])
-        message = problem["msg"]
+        message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "is not a setting paperwire knows (check the spelling)"
         line = f"{key}: {message}"

@@ -1,0 +1,376 @@
+"""What the scheduled jobs do: build the day's digest, and deliver it to one delivery slot.
+
+Both act "as of" a scheduled instant, so a late run (catch-up after downtime) does what the
+on-time run would have done, once. Both are harmless to run twice or in two processes at
+once: a digest has a unique key per (list day, language, topics), every message a unique
+outbox key, and a chat that already has messages planned for a list day is not planned again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from bot.app import Services, renderers
+from bot.delivery.publish import Target, plan_publication
+from bot.models import LANGUAGES, Language
+from bot.sources.errors import FutureDateError, SourceError
+from bot.store import outbox
+from bot.store import subscriptions as subscription_store
+from bot.store.papers import dialect_insert
+from bot.store.schema import deliveries, digests, list_days
+from bot.store.subscriptions import Subscription
+from config.settings import ScheduleSettings
+from formatters.labels import label
+from formatters.slack import SlackMessage
+from formatters.slack_mrkdwn import escape_mrkdwn
+from formatters.telegram import TelegramMessage
+from formatters.telegram_html import escape_html
+
+log = logging.getLogger(__name__)
+
+# How far back a build looks for a list day that has papers and no digest yet.
+LOOKBACK_DAYS = 7
+# A delivery never sends a digest published longer ago than this (a chat that subscribes
+# during a long holiday does not get a stale digest as its first message).
+MAX_DIGEST_AGE_DAYS = 7
+# Outbox rows of an empty-day notice use message indexes from here up (see `_plan_notices`).
+NOTICE_INDEX_BASE = 1_000_000
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Slot:
+    """A delivery time in a zone; every subscription with the same (time, zone) is delivered together."""
+
+    time: str  # "HH:MM"
+    zone: str  # IANA name
+
+    @property
+    def job_id(self) -> str:
+        return f"deliver {self.time} {self.zone}"
+
+
+def slot_of(subscription: Subscription, schedule: ScheduleSettings) -> Slot:
+    """The subscription's own time and zone; a configured chat without them uses the schedule's."""
+    return Slot(subscription.delivery_time or schedule.delivery_time, subscription.timezone or schedule.timezone)
+
+
+@dataclass(slots=True)
+class BuildResult:
+    list_day: date | None = None  # the list day whose digest now exists, if any
+    built: bool = False  # True when this run made the digest
+    empty_days: list[date] = field(default_factory=list)
+    retry: bool = False  # a list could not be fetched; worth trying again later
+
+
+@dataclass(slots=True)
+class SlotResult:
+    list_day: date | None = None  # the list day due at this slot, if any
+    planned: list[Target] = field(default_factory=list)
+    messages: int = 0  # outbox rows this run added (another process may have added the rest)
+    already_done: int = 0
+    notices: int = 0
+
+
+async def build_due_digest(
+    services: Services, *, today: date | None = None, platforms: Sequence[str] = ()
+) -> BuildResult:
+    """Build the most recent list day (before `today`) that has papers and no digest yet.
+
+    `today` is the local date of the build's scheduled instant (default: now, in the
+    schedule's zone). A day not stored yet is fetched first; a network error is logged and
+    reported as `retry`, never raised. Days found empty are stored as such, and yield no
+    digest. Besides the global digest in the default language, the digests the active
+    subscriptions on `platforms` will need are built too, so deliveries only plan.
+    """
+    settings = services.settings
+    today = today or datetime.now(ZoneInfo(settings.schedule.timezone)).date()
+    result = BuildResult()
+    oldest = today - timedelta(days=LOOKBACK_DAYS)
+    async with services.db.connect() as connection:
+        newest_digest = await _newest_digest_day(connection, oldest, today)
+        counts = await _list_day_counts(connection, oldest, today)
+    for back in range(1, LOOKBACK_DAYS + 1):
+        day = today - timedelta(days=back)
+        if newest_digest is not None and day <= newest_digest:
+            break
+        count = counts.get(day)
+        if not count:
+            # Not stored yet, or stored empty (a list fetched early may have filled since).
+            count = await _fetch_day(services, day, result)
+            if count is None:
+                continue
+        if count == 0:
+            result.empty_days.append(day)
+            continue
+        language = settings.digest.language
+        async with services.db.connect() as connection:
+            existed = await _has_digest(connection, day)
+        digest = await services.pipeline.build(day, language)
+        if digest is None:  # the day's papers vanished between the count and the build
+            continue
+        result.list_day, result.built = day, not existed
+        if result.built:
+            log.info("digest of list day %s ready (%s, %d picks)", day, language, len(digest.entries))
+        await _build_subscription_digests(services, day, platforms)
+        return result
+    result.list_day = newest_digest
+    if result.empty_days and not result.retry:
+        log.info("no papers on %s: no digest", ", ".join(str(day) for day in result.empty_days))
+    return result
+
+
+async def _fetch_day(services: Services, day: date, result: BuildResult) -> int | None:
+    """Fetch and store a list day; its paper count, or None when it could not be read."""
+    try:
+        day_papers = await services.hf.fetch_day(day)
+    except FutureDateError:
+        return None
+    except SourceError as error:
+        log.warning("could not fetch the list of %s: %s; will try again", day, error)
+        result.retry = True
+        return None
+    await services.pipeline.ingest(day_papers, services.settings.sources.hf_base_url)
+    return len(day_papers.papers)
+
+
+async def _build_subscription_digests(services: Services, day: date, platforms: Sequence[str]) -> None:
+    """The digest each (language, topics) of an active subscription will get, built now."""
+    wanted: set[tuple[Language, tuple[str, ...]]] = set()
+    async with services.db.connect() as connection:
+        for platform in platforms:
+            for subscription in await subscription_store.active_subscriptions(connection, platform):
+                target = _target_of(subscription, services)
+                wanted.add((target.language, target.topics))
+    for language, topics in sorted(wanted):
+        await services.pipeline.build(day, language, topics)
+
+
+async def deliver_slot(
+    services: Services,
+    slot: Slot,
+    *,
+    occurrence: datetime | None = None,
+    platforms: Sequence[str] = (),
+    wake: Callable[[], None] | None = None,
+) -> SlotResult:
+    """Plan the digest due at `occurrence` for every subscription of `slot` that lacks it.
+
+    The digest due is the newest one published (list day + offset) on or before the
+    occurrence's local date. Each chat gets it in its own language and topics, once: a
+    chat that already has messages planned for that list day is skipped, so a second fire
+    (two processes, a daylight-saving repeat, a catch-up) plans nothing. With no new digest
+    and `digest.empty_day_notice` on, a chat gets one notice per empty list day instead.
+    `wake` is called as soon as the first chat is planned, so sending starts at once.
+    """
+    settings = services.settings
+    occurrence = occurrence or datetime.now(UTC)
+    local_day = occurrence.astimezone(ZoneInfo(slot.zone)).date()
+    result = SlotResult()
+    subscribers = await _slot_subscribers(services, slot, occurrence, platforms)
+    if not subscribers:
+        return result
+    async with services.db.connect() as connection:
+        due = await _due_digest_day(connection, local_day)
+        done = await _chats_with_day(connection, due) if due is not None else set()
+    targets = [_target_of(subscription, services) for subscription in subscribers]
+    result.list_day = due
+    if due is not None:
+        pending = [target for target in targets if (target.platform, target.chat_id) not in done]
+        result.already_done = len(targets) - len(pending)
+        if pending:
+            await _plan(services, due, pending, wake, result)
+            log.info(
+                "slot %s %s: list day %s planned for %d chats, %d messages (%d chats had it)",
+                slot.time, slot.zone, due, len(result.planned), result.messages, result.already_done,
+            )  # fmt: skip
+    if settings.digest.empty_day_notice:
+        result.notices = await _plan_notices(services, local_day, due, targets, done)
+        if result.notices and wake is not None:
+            wake()
+    return result
+
+
+async def _plan(
+    services: Services, day: date, targets: list[Target], wake: Callable[[], None] | None, result: SlotResult
+) -> None:
+    render = renderers()
+    # The first chat alone, then the rest: sending starts while the others are planned.
+    for batch in (targets[:1], targets[1:]):
+        if not batch:
+            continue
+        plan = await plan_publication(services.pipeline, services.db, day, batch, render)
+        if plan is None:
+            return
+        result.planned.extend(plan.targets)
+        result.messages += plan.rows_added
+        if wake is not None:
+            wake()
+
+
+async def _slot_subscribers(
+    services: Services, slot: Slot, occurrence: datetime, platforms: Sequence[str]
+) -> list[Subscription]:
+    """Active subscriptions of the slot that existed at `occurrence`.
+
+    A chat that subscribed after the slot's time waits for the next one; a chat named in
+    the settings is due as soon as it is registered.
+    """
+    schedule = services.settings.schedule
+    chosen = []
+    async with services.db.connect() as connection:
+        for platform in platforms:
+            for subscription in await subscription_store.active_subscriptions(connection, platform):
+                if slot_of(subscription, schedule) != slot:
+                    continue
+                created = subscription.created_at
+                if subscription.origin != "config" and created is not None and created > occurrence:
+                    continue
+                chosen.append(subscription)
+    return chosen
+
+
+def _target_of(subscription: Subscription, services: Services) -> Target:
+    language = subscription.language if subscription.language in LANGUAGES else services.settings.digest.language
+    return Target(subscription.platform, subscription.chat_id, language, tuple(sorted(subscription.topics)))  # type: ignore[arg-type]
+
+
+# -- store queries the scheduler needs -----------------------------------------------------
+
+
+async def _newest_digest_day(connection, oldest: date, today: date) -> date | None:
+    return (
+        await connection.execute(
+            select(func.max(digests.c.list_day)).where(digests.c.list_day >= oldest, digests.c.list_day < today)
+        )
+    ).scalar_one()
+
+
+async def _has_digest(connection, day: date) -> bool:
+    return (await connection.execute(select(func.count()).where(digests.c.list_day == day))).scalar_one() > 0
+
+
+async def _list_day_counts(connection, oldest: date, today: date) -> dict[date, int]:
+    rows = await connection.execute(
+        select(list_days.c.list_day, list_days.c.paper_count).where(
+            list_days.c.list_day >= oldest, list_days.c.list_day < today
+        )
+    )
+    return {row.list_day: int(row.paper_count) for row in rows}
+
+
+async def _due_digest_day(connection, local_day: date) -> date | None:
+    """The list day of the newest digest published on or before `local_day` (and not too old)."""
+    return (
+        await connection.execute(
+            select(func.max(digests.c.list_day)).where(
+                digests.c.published_on <= local_day,
+                digests.c.published_on >= local_day - timedelta(days=MAX_DIGEST_AGE_DAYS),
+            )
+        )
+    ).scalar_one()
+
+
+async def _chats_with_day(connection, day: date) -> set[tuple[str, str]]:
+    """(platform, chat id) of every chat that has a digest of `day` planned, in any language."""
+    rows = await connection.execute(
+        select(deliveries.c.platform, deliveries.c.chat_id)
+        .distinct()
+        .join(digests, digests.c.id == deliveries.c.digest_id)
+        .where(digests.c.list_day == day, deliveries.c.message_index < NOTICE_INDEX_BASE)
+    )
+    return {(row.platform, row.chat_id) for row in rows}
+
+
+# -- empty-day notices ---------------------------------------------------------------------
+
+
+async def _plan_notices(
+    services: Services,
+    local_day: date,
+    due: date | None,
+    targets: Sequence[Target],
+    done: set[tuple[str, str]],
+) -> int:
+    """One notice per chat for the newest list day found empty since the last digest.
+
+    The outbox needs a digest for every row, so a notice hangs off the newest digest before
+    the empty day, at message index NOTICE_INDEX_BASE + the day's ordinal: the unique key
+    makes it once per chat and empty day, however many processes plan it.
+    """
+    offset = timedelta(days=services.settings.digest.publish_offset_days)
+    async with services.db.connect() as connection:
+        empty_day = (
+            await connection.execute(
+                select(func.max(list_days.c.list_day)).where(
+                    list_days.c.paper_count == 0,
+                    list_days.c.list_day <= local_day - offset,
+                    list_days.c.list_day >= local_day - timedelta(days=MAX_DIGEST_AGE_DAYS),
+                    *([list_days.c.list_day > due] if due is not None else []),
+                )
+            )
+        ).scalar_one()
+        if empty_day is None:
+            return 0
+        anchor = (
+            await connection.execute(
+                select(digests.c.id)
+                .where(digests.c.list_day < empty_day)
+                .order_by(digests.c.list_day.desc(), digests.c.id)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+    if anchor is None:
+        log.info("no papers on %s, but no earlier digest to attach a notice to; no notice", empty_day)
+        return 0
+    added = 0
+    index = NOTICE_INDEX_BASE + empty_day.toordinal()
+    async with services.db.begin() as connection:
+        for target in targets:
+            if due is not None and (target.platform, target.chat_id) not in done:
+                continue  # this chat has the digest itself coming
+            payload = notice_payload(target.platform, label(target.language, "no_papers_day", date=empty_day))
+            insert = dialect_insert(connection, deliveries).on_conflict_do_nothing(
+                index_elements=["digest_id", "platform", "chat_id", "message_index"]
+            )
+            now = datetime.now(UTC)
+            outcome = await connection.execute(
+                insert,
+                {
+                    "digest_id": anchor,
+                    "platform": target.platform,
+                    "chat_id": target.chat_id,
+                    "message_index": index,
+                    "payload": payload,
+                    "status": outbox.PENDING,
+                    "attempts": 0,
+                    "not_before": now,
+                    "created_at": now,
+                },
+            )
+            added += outcome.rowcount or 0
+    return added
+
+
+def notice_payload(platform: str, text: str) -> dict:
+    """A one-line message as the platform's sender expects its outbox payload."""
+    if platform == "telegram":
+        return TelegramMessage(text=escape_html(text)).to_dict()
+    return SlackMessage(text=escape_mrkdwn(text)).to_dict() | {"in_thread": False}
+
+
+__all__ = [
+    "BuildResult",
+    "Slot",
+    "SlotResult",
+    "build_due_digest",
+    "deliver_slot",
+    "notice_payload",
+    "slot_of",
+]
+
