@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -162,6 +163,8 @@ def delivery_worker(services: Services, sender: Sender, metrics: Metrics | None 
     settings = services.settings
     in_flight = settings.telegram.in_flight if sender.platform == "telegram" else settings.slack.in_flight
     gone, moved = chat_hooks(services.db)
+    # Enough sends in flight to keep the platform's rate busy while chats wait their turn.
+    options.setdefault("concurrency", max(64, math.ceil(2.5 * sender.platform_rate)))
     return DeliveryWorker(
         services.db,
         sender,

@@ -215,6 +215,9 @@ class DeliveryWorker:
         chat_pacer = self._chat_pacers.get(delivery.chat_id)
         await chat_pacer.acquire()
         await self._platform_pacer.acquire()
+        # The chat's next slot counts from when this message leaves, not from when its slot
+        # was reserved: a wait for the platform's slot must not shorten the chat's gap.
+        chat_pacer.block_until(chat_pacer.interval)
         try:
             outcome = await self.sender.send(delivery)
         except asyncio.CancelledError:
