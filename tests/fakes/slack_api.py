@@ -49,6 +49,7 @@ class SlackWebApi:
         self.rate_per_channel = rate_per_channel
         self.rate_per_workspace = rate_per_workspace
         self.delay = 0.0  # seconds every Web API call waits before answering
+        self.admins: set[str] = set()  # user ids users.info reports as workspace admins
         self.retry_after: int | None = None  # force the Retry-After value of 429s
         self._clock = clock
 
@@ -210,6 +211,14 @@ class SlackWebApi:
 
     # the methods
 
+    async def _users_info(self, args: dict[str, Any]) -> web.Response:
+        user = str(args.get("user", ""))
+        if not user:
+            return web.json_response({"ok": False, "error": "user_not_found"})
+        return web.json_response(
+            {"ok": True, "user": {"id": user, "team_id": TEAM_ID, "is_admin": user in self.admins, "is_owner": False}}
+        )
+
     async def _auth_test(self, args: dict[str, Any]) -> web.Response:
         return web.json_response(
             {
@@ -333,6 +342,7 @@ _METHODS: dict[str, Callable[[SlackWebApi, dict[str, Any]], Awaitable[web.Respon
     "chat.postEphemeral": SlackWebApi._post_ephemeral,
     "conversations.info": SlackWebApi._conversations_info,
     "apps.connections.open": SlackWebApi._connections_open,
+    "users.info": SlackWebApi._users_info,
 }
 
 

@@ -36,7 +36,6 @@ from formatters.slack import EXCLUDED_ACTION_ID, validate_blocks
 from handlers import parse
 from handlers.core import CommandCore
 from handlers.slack import register
-from tests.fakes import slack_api
 from tests.fakes.hf import FakeHF, make_paper
 from tests.fakes.slack import Ack, SlackFake
 from tests.fakes.slack_events import block_action_payload, sign, slash_command_payload
@@ -387,15 +386,8 @@ async def test_with_admins_only_a_member_cannot_subscribe_a_channel(
     assert "now gets the digest" in reply_text(direct)  # a direct message is the user's own chat
 
 
-async def test_with_admins_only_a_workspace_admin_may_subscribe(
-    serve: ServeApp, fake: SlackFake, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def users_info(api: slack_api.SlackWebApi, args: dict[str, Any]) -> web.Response:
-        user = str(args.get("user"))
-        return web.json_response({"ok": True, "user": {"id": user, "is_admin": user == "U0ADMIN", "is_owner": False}})
-
-    # The fake serves no users.info yet; this test gives it one.
-    monkeypatch.setitem(slack_api._METHODS, "users.info", users_info)
+async def test_with_admins_only_a_workspace_admin_may_subscribe(serve: ServeApp, fake: SlackFake, db: Database) -> None:
+    fake.admins.add("U0ADMIN")
     await serve(admins_only=True)
 
     _, member = await ask(fake, "unsubscribe", user="U0MEMBER")
