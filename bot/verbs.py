@@ -182,6 +182,7 @@ async def _ensure_day(args: argparse.Namespace, services: Services) -> date:
 
 async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import delivery_worker, enabled_platforms, open_senders, previewers, renderers
+    from bot.delivery.telegram import TokenRefused
     from bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
     from bot.store import outbox
 
@@ -220,10 +221,13 @@ async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
                         print(f"--- message {index + 1}")
                         print(preview[target.platform](payload))
                 return 0
-            async with open_senders(services, platforms) as senders:
-                workers = [delivery_worker(services, sender) for sender in senders.values()]
-                stop = asyncio.Event()
-                await asyncio.gather(*(w.run(stop, digest_ids=plan.digest_ids, until_idle=True) for w in workers))
+            try:
+                async with open_senders(services, platforms) as senders:
+                    workers = [delivery_worker(services, sender) for sender in senders.values()]
+                    stop = asyncio.Event()
+                    await asyncio.gather(*(w.run(stop, digest_ids=plan.digest_ids, until_idle=True) for w in workers))
+            except TokenRefused as error:
+                raise Failure(str(error)) from None
             async with services.db.connect() as connection:
                 counts = await outbox.status_counts(connection, plan.digest_ids)
     except (DatabaseUnavailable, TaxonomyError) as error:

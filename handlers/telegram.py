@@ -136,9 +136,9 @@ class TelegramCommands:
             return
         line = message.text
         name, _ = _command_word(line)
-        if name == "start":
-            parameter = line.split(maxsplit=1)[1].strip() if len(line.split(maxsplit=1)) > 1 else ""
-            line = command_for_start(parameter) or "help"
+        if name == "start":  # `/start PARAMETER` comes from a deep link (see start_parameter)
+            words = line.split(maxsplit=1)
+            line = command_for_start(words[1].strip() if len(words) > 1 else "") or "help"
         is_admin = await self._is_admin(context.bot, message, chat) if name in ADMIN_COMMANDS else False
         ctx = CommandContext(PLATFORM, str(chat.id), _sender_id(message), _chat_kind(chat), is_admin)
         view = await self.core.handle(line, ctx)

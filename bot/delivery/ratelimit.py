@@ -34,10 +34,12 @@ class Pacer:
         return slot - now
 
     async def acquire(self) -> None:
+        """Wait for the next slot. Waiters queue in order and only the first one sleeps, so a
+        stalled event loop lets late waiters out one interval apart, never all at once."""
         async with self._lock:
-            wait = self.reserve()
-        if wait > 0:
-            await asyncio.sleep(wait)
+            while (wait := self._next - self._clock()) > 0:
+                await asyncio.sleep(wait)
+            self._next = max(self._next, self._clock() - self.interval) + self.interval
 
     def block_until(self, seconds_from_now: float) -> None:
         self._next = max(self._next, self._clock() + seconds_from_now)

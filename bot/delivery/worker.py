@@ -225,7 +225,13 @@ class DeliveryWorker:
         except Exception as error:  # a sender bug must not stop the worker
             log.exception("%s: unexpected error sending message %d", self.platform, delivery.id)
             outcome = RetryLater(after=self._backoff(delivery), reason=f"unexpected error: {error!r}")
-        await self._record(delivery, outcome, chat_pacer)
+        try:
+            await self._record(delivery, outcome, chat_pacer)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The row keeps its claim and lease; when the lease runs out it is due again.
+            log.exception("%s: could not record the outcome of message %d", self.platform, delivery.id)
 
     def _backoff(self, delivery: Delivery) -> float:
         return min(self.backoff_base * 2 ** max(delivery.attempts - 1, 0), 300.0)

@@ -236,7 +236,28 @@ async def cancel_chat(connection: AsyncConnection, platform: str, chat_id: str, 
 
 
 async def move_chat(connection: AsyncConnection, platform: str, old_id: str, new_id: str) -> int:
-    """Point a chat's open rows at its new id (a Telegram group that became a supergroup)."""
+    """Point a chat's open rows at its new id (a Telegram group that became a supergroup).
+
+    A message the new id already has (planned there too, e.g. the old id is still in the
+    settings) is cancelled on the old id instead of moved: the unique key allows one.
+    """
+    already = deliveries.alias("already")
+    duplicate = exists().where(
+        already.c.digest_id == deliveries.c.digest_id,
+        already.c.platform == platform,
+        already.c.chat_id == new_id,
+        already.c.message_index == deliveries.c.message_index,
+    )
+    await connection.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.platform == platform,
+            deliveries.c.chat_id == old_id,
+            deliveries.c.status.in_(OPEN_STATUSES),
+            duplicate,
+        )
+        .values(status=CANCELLED, lease_until=None, last_error=f"chat moved to {new_id}, which has this message")
+    )
     result = await connection.execute(
         update(deliveries)
         .where(

@@ -219,3 +219,16 @@ async def test_stop_releases_claims(db: Database) -> None:
     stop.set()
     await asyncio.wait_for(task, 15)
     assert set((await statuses(db)).values()) == {"pending"}
+
+
+async def test_moving_to_a_chat_that_already_has_the_messages_sends_them_once(db: Database) -> None:
+    digest_id = await make_digest(db)
+    # The old group id is still configured, and the new supergroup id is subscribed too.
+    await plan(db, digest_id, ["-100", "-1009"])
+    platform = ScriptedPlatform()
+    platform.script["-100"] = [ChatMoved("-1009")]
+    await run_until_idle(worker(db, platform), timeout=10)
+    assert sorted(index for chat, index, _ in platform.sent if chat == "-1009") == [0, 1, 2]
+    assert [chat for chat, _, _ in platform.sent].count("-100") == 0
+    result = await statuses(db)
+    assert [result[("-100", i)] for i in range(3)] == ["cancelled"] * 3

@@ -1,0 +1,215 @@
+"""Benchmark the Telegram fan-out: the sample day's digest (overview + 6 cards) to 1,000 chats.
+
+    python bench/telegram_fanout.py [--chats 1000] [--groups 20] [--per-bot 100] [--per-chat 5]
+                                    [--per-group-minute 20] [--concurrency 200] [--database URL]
+
+A temporary SQLite store gets the shipped sample day (2026-02-20) and its English digest;
+the real formatter's payloads are planned for every chat (private chats, and a few
+supergroups), in the order `paperwire publish` plans them (by chat id), then the real
+TelegramSender and DeliveryWorker send them to the fake Bot API (tests/fakes/telegram.py),
+which answers 429 to any message over its limits. The fake runs in a process of its own,
+so the two sides use both cores and the sender's peak RSS is its own. Both sides run at
+the same scaled-up limits (default 100 messages/s per bot, 5/s per private chat, 20/min
+per group). Targets: throughput at least 90% of the per-bot limit, zero 429 answers, peak
+RSS of the sender under 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.curation.taxonomy import load_taxonomy  # noqa: E402
+from bot.delivery.telegram import TelegramSender, make_bot, render_payloads  # noqa: E402
+from bot.delivery.worker import DeliveryWorker  # noqa: E402
+from bot.pipeline import Pipeline  # noqa: E402
+from bot.sources.files import read_file  # noqa: E402
+from bot.store import outbox  # noqa: E402
+from bot.store.database import Database  # noqa: E402
+from bot.summarize.extractive import ExtractiveSummarizer  # noqa: E402
+from config.settings import DEFAULT_TOPICS_FILE, TelegramSettings  # noqa: E402
+from tests.fakes.telegram import FakeTelegram, RateLimits  # noqa: E402
+
+SAMPLE = REPO / "bot" / "sample" / "2026-02-20.json"
+LIST_DAY = date(2026, 2, 20)
+FIRST_PRIVATE_ID = 100_000
+FIRST_GROUP_ID = -1_000_000_000_100
+
+
+def serve_fake(limits: RateLimits, pipe: Connection) -> None:
+    """In the child process: serve the fake until told to stop, then report what it saw."""
+
+    async def serve() -> None:
+        async with FakeTelegram(limits=limits) as fake:
+            pipe.send((fake.base_url, fake.token))
+            await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+            in_order = all(
+                [message["message_id"] for message in fake.sent_to(chat)] == sorted(
+                    message["message_id"] for message in fake.sent_to(chat)
+                )
+                for chat in {message["chat"] for message in fake.sent}
+            )
+            pipe.send(
+                {
+                    "sent": len(fake.sent),
+                    "too_many_requests": fake.too_many_requests,
+                    "in_order": in_order,
+                    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                }
+            )
+
+    # The fake keeps every request it answers; with thousands held, its garbage collector
+    # pauses for tens of milliseconds and then counts the queued requests as one burst, a
+    # quirk of the fake that Telegram's servers do not share. Its process runs without it.
+    gc.disable()
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    asyncio.run(serve())
+
+
+@contextmanager
+def fake_in_process(limits: RateLimits) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Run the fake in a child process; yields its base URL, token and (after exit) its figures."""
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("spawn").Process(target=serve_fake, args=(limits, theirs), daemon=True)
+    child.start()
+    figures: dict[str, Any] = {}
+    try:
+        base_url, token = ours.recv()
+        yield base_url, token, figures
+    finally:
+        ours.send("stop")
+        if ours.poll(30):
+            figures.update(ours.recv())
+        child.join(10)
+
+
+def chat_ids(chats: int, groups: int) -> list[str]:
+    """Private chats with a few supergroups spread among them."""
+    step = max(chats // max(groups, 1), 1)
+    ids: list[str] = []
+    group = 0
+    for number in range(chats):
+        if group < groups and number % step == step // 2:
+            ids.append(str(FIRST_GROUP_ID - group))
+            group += 1
+        else:
+            ids.append(str(FIRST_PRIVATE_ID + number))
+    return ids
+
+
+async def plan(db: Database, chats: list[str]) -> tuple[list[int], int]:
+    """Ingest the sample day, build its digest and plan it for every chat."""
+    pipeline = Pipeline(db, load_taxonomy(DEFAULT_TOPICS_FILE), ExtractiveSummarizer())
+    await pipeline.ingest(read_file(SAMPLE, LIST_DAY), "sample")
+    digest = await pipeline.build(LIST_DAY, "en")
+    assert digest is not None, "the sample day has papers"
+    payloads = render_payloads(digest)
+    digest_id = int(digest.stats["digest_id"])
+    async with db.begin() as connection:
+        for chat in chats:
+            await outbox.plan_messages(
+                connection, digest_id=digest_id, platform="telegram", chat_id=chat, payloads=payloads
+            )
+    return [digest_id], len(payloads)
+
+
+async def run(args: argparse.Namespace) -> int:
+    # `paperwire publish` plans chats in subscription order, by chat id as text.
+    chats = sorted(chat_ids(args.chats, args.groups))
+    limits = RateLimits(
+        per_bot_per_second=args.per_bot,
+        per_private_chat_per_second=args.per_chat,
+        per_group_per_minute=args.per_group_minute,
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
+        db = Database(url)
+        await db.start()
+        try:
+            digest_ids, per_chat = await plan(db, chats)
+            with fake_in_process(limits) as (base_url, token, fake):
+                settings = TelegramSettings(
+                    token=token,
+                    base_url=base_url,
+                    rate_per_bot=args.per_bot,
+                    rate_per_private_chat=args.per_chat,
+                    rate_per_group_per_minute=args.per_group_minute,
+                )
+                async with make_bot(settings, connections=args.connections) as bot:
+                    worker = DeliveryWorker(
+                        db,
+                        TelegramSender(bot, settings),
+                        concurrency=args.concurrency,
+                        poll_seconds=args.poll,
+                        lease_seconds=600,
+                    )
+                    started = time.perf_counter()
+                    await worker.run(asyncio.Event(), digest_ids=digest_ids, until_idle=True)
+                    elapsed = time.perf_counter() - started
+            async with db.connect() as connection:
+                counts = await outbox.status_counts(connection, digest_ids)
+        finally:
+            await db.close()
+    total = len(chats) * per_chat
+    sent = fake["sent"]
+    throughput = sent / elapsed
+    share = throughput / args.per_bot
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    groups = sum(1 for chat in chats if chat.startswith("-"))
+    print(f"chats                {len(chats)} ({len(chats) - groups} private, {groups} supergroups)")
+    print(f"messages             {total} ({per_chat} a chat: 1 overview + {per_chat - 1} cards)")
+    print(f"limits               {args.per_bot:g}/s per bot, {args.per_chat:g}/s per private chat, "
+          f"{args.per_group_minute:g}/min per group (fake and paperwire alike)")
+    print(f"worker               concurrency {args.concurrency}, poll {args.poll}s, {args.connections} connections")
+    print(f"sent                 {sent}   outbox {dict(sorted(counts.items()))}   "
+          f"in order per chat: {'yes' if fake['in_order'] else 'NO'}")
+    print(f"wall time            {elapsed:.2f} s   (floor at the per-bot limit: {total / args.per_bot:.2f} s)")
+    print(f"throughput           {throughput:.1f} messages/s = {share:.1%} of {args.per_bot:g}/s   (target >= 90%)")
+    print(f"429 answers          {fake['too_many_requests']}   (target 0)")
+    print(f"peak RSS             {rss_mb:.0f} MB sender   (target < 200 MB); the fake: {fake['rss_mb']:.0f} MB")
+    ok = (
+        share >= 0.90
+        and fake["too_many_requests"] == 0
+        and rss_mb < 200
+        and counts.get("sent", 0) == total
+        and fake["in_order"]
+    )
+    print(f"target met           {'yes' if ok else 'no'}")
+    return 0 if ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chats", type=int, default=1000)
+    parser.add_argument("--groups", type=int, default=20, help="how many of the chats are supergroups")
+    parser.add_argument("--per-bot", type=int, default=100, help="messages/s per bot (both sides)")
+    parser.add_argument("--per-chat", type=int, default=5, help="messages/s per private chat (both sides)")
+    parser.add_argument("--per-group-minute", type=int, default=20, help="messages/min per group (both sides)")
+    parser.add_argument("--concurrency", type=int, default=200, help="rows a worker holds at once")
+    parser.add_argument("--poll", type=float, default=0.05, help="worker poll interval, seconds")
+    parser.add_argument("--connections", type=int, default=64, help="HTTP connections to the fake")
+    parser.add_argument("--database", help="SQLAlchemy URL instead of a temporary SQLite file")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

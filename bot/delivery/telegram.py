@@ -1,0 +1,286 @@
+"""Telegram delivery: a digest as outbox payloads, the bot client, and the sender that posts them.
+
+Every python-telegram-bot failure is turned into one of the worker's outcomes in
+`outcome_for_error`, the one place that decides what a Telegram error means. The bot token
+is part of every Bot API URL, so nothing here logs a URL, and error text is scrubbed of it.
+
+In flight (`telegram.in_flight`): Telegram has no idempotent send, so a message whose fate
+is unknown is either sent again ("resend", the default: it may arrive twice) or given up
+("skip": it may be missing). That covers a sender that died between claiming a row and
+recording the answer (the worker reclaims or abandons the row once its lease runs out) and
+a send that got no answer after the request went out (a read timeout, a dropped
+connection): resent, or marked failed with the reason. A send that never left (no
+connection, pool or connect timeout) and a 5xx answer are always retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, Literal
+
+import httpx
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from bot.delivery.worker import ChatGone, ChatMoved, PlatformStopped, Rejected, RetryLater, SendOutcome, Sent
+from bot.models import Digest
+from bot.store.outbox import Delivery
+from config.settings import TelegramSettings
+from formatters.telegram import TelegramMessage, render_digest
+from formatters.telegram_views import excluded_callback
+
+PLATFORM = "telegram"
+# Connections for the fan-out: enough for the per-bot rate times a slow round trip.
+FANOUT_CONNECTIONS = 64
+CONNECT_TIMEOUT = 5.0
+# A send that gets no answer in this long may still have gone out (see the in-flight policy).
+READ_TIMEOUT = 15.0
+WRITE_TIMEOUT = 15.0
+# Waiting for a free connection; nothing has been sent while waiting, so a timeout is safe to retry.
+POOL_TIMEOUT = 30.0
+# Bad requests that are about the chat, not the message: every later message would fail too.
+CHAT_GONE_ERRORS = (
+    "chat not found",
+    "group chat was deactivated",
+    "have no rights to send a message",
+    "not enough rights to send text messages",
+    "need administrator rights in the channel chat",
+    "chat_write_forbidden",
+)
+# Telegram counts messages over a sliding window as they arrive; sends paced exactly at the
+# limit get bunched over it by scheduling jitter (a busy event loop wakes several at once).
+# Pacing this share of the configured rates leaves room for that.
+PACING_HEADROOM = 0.95
+# Failures after the request was written: Telegram may have delivered the message.
+_MAYBE_DELIVERED = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def render_payloads(digest: Digest) -> list[dict[str, Any]]:
+    """The overview (with its "excluded papers" button), then every card, as outbox payloads."""
+    messages = render_digest(digest, excluded_callback=excluded_callback(digest.list_day))
+    return [message.to_dict() for message in messages]
+
+
+def preview_payload(payload: dict[str, Any]) -> str:
+    """One payload as `publish --dry-run` prints it: the HTML as sent, then its buttons."""
+    message = TelegramMessage.from_dict(payload)
+    lines = [message.text]
+    for row in message.buttons:
+        cells = [
+            f"[{button.text}]({button.url})" if button.url else f"[{button.text}] -> {button.callback_data}"
+            for button in row
+        ]
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+# Loggers that write Bot API URLs, which carry the token: httpx at INFO for every request,
+# PTB's bots at DEBUG when they are created; held at the level given here, or above.
+TOKEN_LEAKING_LOGGERS = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "telegram.Bot": logging.INFO,
+    "telegram.ext.ExtBot": logging.INFO,
+}
+
+
+def quiet_http_logs() -> None:
+    """Keep the loggers that would print the bot token above the level at which they do."""
+    for name, level in TOKEN_LEAKING_LOGGERS.items():
+        logger = logging.getLogger(name)
+        if logger.level < level:
+            logger.setLevel(level)
+
+
+def bot_token(settings: TelegramSettings) -> str:
+    if settings.token is None or not settings.token.get_secret_value().strip():
+        raise ValueError("telegram.token is not set; set the environment variable PAPERWIRE_TELEGRAM__TOKEN")
+    return settings.token.get_secret_value().strip()
+
+
+def fanout_request(connections: int = FANOUT_CONNECTIONS) -> HTTPXRequest:
+    """An HTTP client sized for sending at the per-bot rate, with timeouts that say what failed."""
+    return HTTPXRequest(
+        connection_pool_size=connections,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        write_timeout=WRITE_TIMEOUT,
+        pool_timeout=POOL_TIMEOUT,
+    )
+
+
+class TokenRefused(InvalidToken):
+    """Telegram refused the token at start; unlike PTB's own message, this one does not quote it."""
+
+    def __init__(self) -> None:
+        super().__init__("Telegram refused the bot token; set a working PAPERWIRE_TELEGRAM__TOKEN")
+
+
+class SendingBot(Bot):
+    """A Bot whose start-up failure names the setting to fix instead of printing the token."""
+
+    __slots__ = ()
+
+    async def initialize(self) -> None:
+        try:
+            await super().initialize()
+        except InvalidToken:
+            raise TokenRefused() from None
+
+
+def make_bot(settings: TelegramSettings, *, connections: int = FANOUT_CONNECTIONS) -> Bot:
+    """A Bot on `settings.base_url` (any Bot API server); open it with `async with`.
+
+    Raises TokenRefused on entry when Telegram does not accept the token.
+    """
+    quiet_http_logs()
+    return SendingBot(bot_token(settings), base_url=settings.base_url, request=fanout_request(connections))
+
+
+def inline_keyboard(message: TelegramMessage) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(button.text, url=button.url, callback_data=button.callback_data) for button in row]
+            for row in message.buttons
+        ]
+    )
+
+
+async def send_message(
+    bot: Bot, chat_id: int | str, message: TelegramMessage, *, reply_to: int | None = None
+) -> Message:
+    """Send one rendered message: HTML parse mode, link previews off, its buttons attached."""
+    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+    return await bot.send_message(
+        chat_id=chat_id,
+        text=message.text,
+        parse_mode=ParseMode.HTML,
+        link_preview_options=_NO_PREVIEW if message.disable_preview else None,
+        reply_markup=inline_keyboard(message),
+        reply_parameters=reply,
+    )
+
+
+def seconds(value: timedelta | float | int) -> float:
+    """`RetryAfter.retry_after` as seconds, whether PTB hands it out as a timedelta or a number."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def is_private_chat(chat_id: str) -> bool:
+    """Private chats have positive ids; groups, supergroups and channels negative ones or `@name`."""
+    return chat_id.strip().isdigit()
+
+
+def chat_rate(settings: TelegramSettings, chat_id: str) -> float:
+    """Messages per second to send to one chat: private chats per second, the rest per minute."""
+    if is_private_chat(chat_id):
+        return settings.rate_per_private_chat * PACING_HEADROOM
+    return settings.rate_per_group_per_minute / 60.0 * PACING_HEADROOM
+
+
+def bot_rate(settings: TelegramSettings) -> float:
+    """Messages per second to send through one bot, all chats together."""
+    return settings.rate_per_bot * PACING_HEADROOM
+
+
+class TelegramSender:
+    """Sends one outbox row with sendMessage and says what happened, as a worker outcome."""
+
+    platform = PLATFORM
+
+    def __init__(self, bot: Bot, settings: TelegramSettings) -> None:
+        self.bot = bot
+        self.settings = settings
+
+    @property
+    def platform_rate(self) -> float:
+        return bot_rate(self.settings)
+
+    def chat_rate(self, chat_id: str) -> float:
+        return chat_rate(self.settings, chat_id)
+
+    async def send(self, delivery: Delivery) -> SendOutcome:
+        try:
+            message = TelegramMessage.from_dict(delivery.payload)
+        except (KeyError, TypeError, ValueError) as error:
+            return Rejected(f"malformed payload: {error}")
+        try:
+            sent = await send_message(self.bot, delivery.chat_id, message)
+        except TelegramError as error:
+            return outcome_for_error(error, in_flight=self.settings.in_flight, token=self.bot.token)
+        return Sent(str(sent.message_id))
+
+
+def outcome_for_error(
+    error: TelegramError, *, in_flight: Literal["resend", "skip"] = "resend", token: str | None = None
+) -> SendOutcome:
+    """What a Telegram error means for the outbox: wait, retry, drop or move the chat, stop, or refuse."""
+    text = _scrub(error.message, token)
+    # Order matters: BadRequest and TimedOut are NetworkErrors in python-telegram-bot.
+    if isinstance(error, RetryAfter):
+        wait = max(seconds(error.retry_after), 0.0)
+        return RetryLater(wait, f"429 Too Many Requests: retry after {wait:g}s", "chat")
+    if isinstance(error, ChatMigrated):
+        return ChatMoved(str(error.new_chat_id))
+    if isinstance(error, Forbidden):
+        return ChatGone(text)
+    if isinstance(error, InvalidToken):
+        return PlatformStopped(
+            f"Telegram refused the bot token ({text}); set a working PAPERWIRE_TELEGRAM__TOKEN"
+        )
+    if isinstance(error, BadRequest):
+        if any(fragment in text.lower() for fragment in CHAT_GONE_ERRORS):
+            return ChatGone(text)
+        return Rejected(text)
+    if isinstance(error, NetworkError):
+        if isinstance(error.__cause__, _MAYBE_DELIVERED):
+            # No answer after the request went out: the message may have been delivered.
+            if in_flight == "skip":
+                return Rejected(f"no answer after sending ({_kind(error)}); may have been delivered, "
+                                "not resent (in_flight = skip)")
+            return RetryLater(0.0, f"no answer after sending ({_kind(error)}); resending (in_flight = resend)")
+        kind = "timed out before sending" if isinstance(error, TimedOut) else "network or server error"
+        return RetryLater(0.0, f"{kind}: {text}")
+    return RetryLater(0.0, f"unexpected answer: {type(error).__name__}: {text}")
+
+
+def _kind(error: TelegramError) -> str:
+    cause = error.__cause__
+    return f"httpx.{type(cause).__name__}" if cause is not None else type(error).__name__
+
+
+def _scrub(text: str, token: str | None) -> str:
+    """Error text as it may be logged and stored: never with the bot token in it."""
+    return text.replace(token, "<token>") if token else text
+
+
+__all__ = [
+    "PLATFORM",
+    "SendingBot",
+    "TelegramSender",
+    "TokenRefused",
+    "bot_rate",
+    "chat_rate",
+    "inline_keyboard",
+    "make_bot",
+    "outcome_for_error",
+    "preview_payload",
+    "quiet_http_logs",
+    "render_payloads",
+    "send_message",
+]

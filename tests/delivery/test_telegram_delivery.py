@@ -1,0 +1,399 @@
+"""Telegram delivery against the fake Bot API: `paperwire publish` end to end, every failure the
+issue names, a kill in the middle of a fan-out, hostile paper text, and the token kept out of logs.
+
+`bot.cli.main` runs in a thread (it calls asyncio.run itself) while the fake serves on the
+test's event loop; the kill test runs `paperwire publish` as a real process and SIGKILLs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import telegram
+from sqlalchemy import select, update
+from telegram.request import HTTPXRequest
+
+from bot.cli import main
+from bot.delivery.telegram import (
+    PACING_HEADROOM,
+    TelegramSender,
+    TokenRefused,
+    make_bot,
+    preview_payload,
+    render_payloads,
+)
+from bot.delivery.worker import ChatGone, ChatMoved, PlatformStopped, Rejected, RetryLater, Sent
+from bot.store import subscriptions
+from bot.store.database import Database
+from bot.store.outbox import Delivery
+from bot.store.schema import deliveries
+from config.settings import TelegramSettings
+from formatters.telegram import TelegramMessage
+from tests.fakes.digests import make_card, make_digest, make_entry, make_paper
+from tests.fakes.telegram import FakeTelegram, RateLimits
+
+REPO = Path(__file__).resolve().parents[2]
+CHATS = ["-1001", "-1002", "4242"]
+PUBLISH = ["publish", "--source", "sample", "--date", "2026-02-20"]
+MESSAGES_PER_CHAT = 7  # the sample day: the overview and six cards
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(limits=RateLimits.off()) as server:
+        yield server
+
+
+@pytest.fixture
+def publish_env(monkeypatch: pytest.MonkeyPatch, fake: FakeTelegram, database_url: str) -> dict[str, str]:
+    """Settings for `paperwire publish` against the fake; rates raised so tests run fast."""
+    values = {
+        "PAPERWIRE_TELEGRAM__TOKEN": fake.token,
+        "PAPERWIRE_TELEGRAM__BASE_URL": fake.base_url,
+        "PAPERWIRE_TELEGRAM__CHATS": '["-1001", "-1002", "4242"]',
+        "PAPERWIRE_TELEGRAM__RATE_PER_BOT": "1000",
+        "PAPERWIRE_TELEGRAM__RATE_PER_PRIVATE_CHAT": "200",
+        "PAPERWIRE_TELEGRAM__RATE_PER_GROUP_PER_MINUTE": "12000",
+        "PAPERWIRE_DATABASE__URL": database_url,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+async def publish(*extra: str) -> int:
+    return await asyncio.to_thread(main, [*PUBLISH, *extra])
+
+
+async def outbox_rows(database_url: str) -> list[dict]:
+    db = Database(database_url)
+    try:
+        async with db.connect() as connection:
+            query = select(deliveries).order_by(deliveries.c.chat_id, deliveries.c.message_index)
+            return [dict(row._mapping) for row in await connection.execute(query)]
+    finally:
+        await db.close()
+
+
+async def subscription(database_url: str, chat_id: str) -> subscriptions.Subscription | None:
+    db = Database(database_url)
+    try:
+        async with db.connect() as connection:
+            return await subscriptions.get_subscription(connection, "telegram", chat_id)
+    finally:
+        await db.close()
+
+
+def texts_of(rows: list[dict], chat_id: str) -> list[str]:
+    return [row["payload"]["text"] for row in rows if row["chat_id"] == chat_id]
+
+
+# ---------------------------------------------------------------- publish end to end
+
+
+async def test_publish_sends_each_chat_its_messages_in_order_and_a_rerun_sends_nothing(
+    fake: FakeTelegram, publish_env: dict[str, str], database_url: str
+) -> None:
+    assert await publish() == 0
+
+    rows = await outbox_rows(database_url)
+    assert len(rows) == len(CHATS) * MESSAGES_PER_CHAT
+    assert {row["status"] for row in rows} == {"sent"}
+    for chat in CHATS:
+        sent = fake.sent_to(chat)
+        assert [message["text"] for message in sent] == texts_of(rows, chat)
+        recorded = [row["remote_id"] for row in rows if row["chat_id"] == chat]
+        assert recorded == [str(message["message_id"]) for message in sent]
+        assert all(message["parse_mode"] == "HTML" and message["link_preview_disabled"] for message in sent)
+        # The overview carries the excluded-papers button; every card its link buttons.
+        assert sent[0]["reply_markup"]["inline_keyboard"][-1][0]["callback_data"] == "x:2026-02-20"
+        for card in sent[1:]:
+            assert card["reply_markup"]["inline_keyboard"][0][0]["url"].startswith("https://arxiv.org/abs/")
+
+    before = len(fake.sent)
+    assert await publish() == 0
+    assert len(fake.sent) == before
+
+
+async def test_a_blocked_chat_is_deactivated_and_the_others_get_everything(
+    fake: FakeTelegram, publish_env: dict[str, str], database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.block(4242)
+    assert await publish() == 1  # something stayed undelivered
+
+    rows = await outbox_rows(database_url)
+    assert [row["status"] for row in rows if row["chat_id"] == "4242"] == ["cancelled"] * MESSAGES_PER_CHAT
+    for chat in ("-1001", "-1002"):
+        assert len(fake.sent_to(chat)) == MESSAGES_PER_CHAT
+    stored = await subscription(database_url, "4242")
+    assert stored is not None and not stored.active
+    assert "blocked by the user" in (stored.deactivated_reason or "")
+    assert any("chat 4242 is gone" in record.getMessage() for record in caplog.records)
+
+    # It stays off: the next publish does not try it again.
+    fake.unblock(4242)
+    assert await publish() == 1
+    assert fake.sent_to(4242) == []
+
+
+@pytest.mark.parametrize("how", ["kick", "not_found"])
+async def test_kicked_or_missing_chats_are_deactivated(
+    fake: FakeTelegram, publish_env: dict[str, str], database_url: str, how: str
+) -> None:
+    getattr(fake, how)(-1002)
+    assert await publish() == 1
+    stored = await subscription(database_url, "-1002")
+    assert stored is not None and not stored.active
+    assert len(fake.sent_to(-1001)) == len(fake.sent_to(4242)) == MESSAGES_PER_CHAT
+
+
+async def test_a_migrated_group_gets_its_messages_at_the_new_id(
+    fake: FakeTelegram, publish_env: dict[str, str], database_url: str
+) -> None:
+    fake.migrate(-1001, -1001999)
+    assert await publish() == 0
+
+    rows = await outbox_rows(database_url)
+    assert texts_of(rows, "-1001") == []
+    assert [message["text"] for message in fake.sent_to(-1001999)] == texts_of(rows, "-1001999")
+    assert len(texts_of(rows, "-1001999")) == MESSAGES_PER_CHAT
+    assert fake.sent_to(-1001) == []
+    moved = await subscription(database_url, "-1001999")
+    assert moved is not None and moved.active
+
+
+async def test_a_429_holds_back_only_that_chat_for_retry_after(
+    fake: FakeTelegram, publish_env: dict[str, str], database_url: str
+) -> None:
+    fake.fail_next(429, retry_after=1, method="sendMessage")
+    assert await publish() == 0
+
+    [limited] = [params["chat_id"] for method, params in fake.requests if method == "sendMessage"][:1]
+    limited_sends = fake.sent_to(limited)
+    others = [message for message in fake.sent if message["chat_id"] != int(limited)]
+    assert fake.too_many_requests == 1
+    assert len(limited_sends) == MESSAGES_PER_CHAT and len(others) == 2 * MESSAGES_PER_CHAT
+    # The other chats went on at once; the limited one waited out retry_after.
+    first = min(message["time"] for message in fake.sent)
+    assert limited_sends[0]["time"] - first >= 0.9
+    assert max(message["time"] for message in others) < limited_sends[0]["time"]
+
+
+async def test_a_server_error_is_retried(fake: FakeTelegram, publish_env: dict[str, str], database_url: str) -> None:
+    fake.fail_next(500, method="sendMessage")
+    assert await publish() == 0
+    rows = await outbox_rows(database_url)
+    assert {row["status"] for row in rows} == {"sent"}
+    assert len(fake.sent) == len(CHATS) * MESSAGES_PER_CHAT
+    assert max(row["attempts"] for row in rows) == 2
+
+
+async def test_dry_run_needs_no_token_and_prints_the_messages(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PAPERWIRE_TELEGRAM__CHATS", '["-1001", "@papers"]')
+    assert await publish("--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "=== telegram -1001 (en): 7 messages" in out
+    assert "=== telegram @papers (en): 7 messages" in out
+    assert "<b>Daily AI Papers - 2026-02-21</b>" in out
+    assert "[Excluded papers] -> x:2026-02-20" in out
+
+
+# ---------------------------------------------------------------- a kill mid fan-out
+
+
+@pytest.mark.parametrize("in_flight", ["resend", "skip"])
+async def test_a_killed_publish_rerun_sends_only_what_is_missing(
+    fake: FakeTelegram, publish_env: dict[str, str], database_url: str, in_flight: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL `paperwire publish` mid fan-out, let the dead sender's leases run out, run it again.
+
+    Nothing is lost and nothing is sent twice, except the messages that were in flight at
+    the kill: with in_flight = "resend" those may arrive twice, with "skip" they are marked
+    abandoned and may be missing.
+    """
+    monkeypatch.setenv("PAPERWIRE_TELEGRAM__IN_FLIGHT", in_flight)
+    fake.delay = 0.3  # every answer comes late, so sends are in flight when the kill lands
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *PUBLISH,
+        cwd=REPO, env=dict(os.environ), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(60):
+            while len(fake.sent) < len(CHATS) + 2:
+                await asyncio.sleep(0.005)
+    finally:
+        process.kill()
+        await process.wait()
+    fake.delay = 0.0
+    before_kill = Counter((message["chat"], message["text"]) for message in fake.sent)
+
+    rows = await outbox_rows(database_url)
+    in_flight_rows = {(row["chat_id"], row["message_index"]) for row in rows if row["status"] == "sending"}
+    assert in_flight_rows, "the kill should land while messages are in flight"
+    assert sum(before_kill.values()) < len(CHATS) * MESSAGES_PER_CHAT
+    # Time passes: the dead sender's leases run out.
+    db = Database(database_url)
+    try:
+        async with db.begin() as connection:
+            await connection.execute(
+                update(deliveries)
+                .where(deliveries.c.status == "sending")
+                .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+            )
+    finally:
+        await db.close()
+
+    code = await publish()
+
+    rows = await outbox_rows(database_url)
+    for chat in CHATS:
+        expected = texts_of(rows, chat)
+        assert len(expected) == MESSAGES_PER_CHAT
+        got = [message["text"] for message in fake.sent_to(chat)]
+        counts = Counter(got)
+        for index, text in enumerate(expected):
+            flying = (chat, index) in in_flight_rows
+            if in_flight == "resend":
+                assert counts[text] == 1 or (flying and counts[text] == 2), (chat, index, counts[text])
+            else:
+                assert counts[text] == 1 or (flying and counts[text] == 0), (chat, index, counts[text])
+        # Order holds: each message's first arrival comes after the one before it.
+        firsts = [got.index(text) for text in expected if text in got]
+        assert firsts == sorted(firsts)
+    statuses = Counter(row["status"] for row in rows)
+    if in_flight == "resend":
+        assert statuses == {"sent": len(CHATS) * MESSAGES_PER_CHAT} and code == 0
+    else:
+        abandoned = {(row["chat_id"], row["message_index"]) for row in rows if row["status"] == "abandoned"}
+        assert abandoned == in_flight_rows
+        assert statuses["sent"] == len(CHATS) * MESSAGES_PER_CHAT - len(abandoned)
+        assert code == 1  # abandoned messages count as undelivered
+
+
+# ---------------------------------------------------------------- the sender, message by message
+
+
+def delivery(payload: dict, chat_id: str = "4242", index: int = 0) -> Delivery:
+    return Delivery(id=index + 1, digest_id=1, platform="telegram", chat_id=chat_id, message_index=index,
+                    payload=payload, attempts=1)  # fmt: skip
+
+
+@pytest.fixture
+async def sender(fake: FakeTelegram) -> AsyncIterator[TelegramSender]:
+    settings = TelegramSettings(token=fake.token, base_url=fake.base_url)
+    async with make_bot(settings) as bot:
+        yield TelegramSender(bot, settings)
+
+
+async def test_hostile_paper_text_is_accepted_by_telegram(fake: FakeTelegram, sender: TelegramSender) -> None:
+    digest = make_digest(hostile=True, n_papers=6)
+    long_abstract = ("A long abstract, with <tags> & ampersands. " * 120)[:5000]
+    long_paper = make_paper(7, title="Long: <b>unbalanced & bare", abstract=long_abstract)
+    digest.entries.append(make_entry(7, paper=long_paper, card=make_card(7, text=long_abstract, length=5000)))
+    payloads = render_payloads(digest)
+
+    outcomes = [await sender.send(delivery(payload, index=index)) for index, payload in enumerate(payloads)]
+
+    assert all(isinstance(outcome, Sent) for outcome in outcomes), outcomes
+    shown = "\n".join(message["plain_text"] for message in fake.sent)
+    for fragment in ('<script>alert("x")</script>', "Bold & Brave", "مرحبا بالعالم", "🚀🧠🤖", "<b>unbalanced"):
+        assert fragment in shown
+    assert all(message["dropped_entities"] == 0 for message in fake.sent)
+
+
+@pytest.mark.parametrize(
+    ("arrange", "expected"),
+    [
+        (lambda fake: fake.block(4242), ChatGone("Forbidden: bot was blocked by the user")),
+        (lambda fake: fake.kick(4242), ChatGone("Forbidden: bot was kicked from the private chat")),
+        (lambda fake: fake.not_found(4242), ChatGone("Chat not found")),
+        (lambda fake: fake.migrate(4242, -1009), ChatMoved("-1009")),
+        (lambda fake: fake.fail_next(429, retry_after=7), RetryLater(7.0, "429 Too Many Requests: retry after 7s")),
+    ],
+)
+async def test_each_telegram_failure_becomes_its_outcome(
+    fake: FakeTelegram, sender: TelegramSender, arrange, expected
+) -> None:
+    arrange(fake)
+    outcome = await sender.send(delivery(TelegramMessage("hello").to_dict()))
+    assert outcome == expected
+
+
+async def test_server_and_bad_request_errors(fake: FakeTelegram, sender: TelegramSender) -> None:
+    fake.fail_next(502)
+    outcome = await sender.send(delivery(TelegramMessage("hello").to_dict()))
+    assert isinstance(outcome, RetryLater) and outcome.after == 0 and "Bad Gateway" in outcome.reason
+    outcome = await sender.send(delivery({"text": "<b>broken", "buttons": []}))
+    assert isinstance(outcome, Rejected) and "can't parse entities" in outcome.reason.lower()
+    assert isinstance(await sender.send(delivery({"nothing": "here"})), Rejected)
+    assert fake.sent == []
+
+
+async def test_a_revoked_token_stops_the_platform(fake: FakeTelegram, sender: TelegramSender) -> None:
+    fake.token = "42:a-new-token"  # the operator revoked the old one
+    outcome = await sender.send(delivery(TelegramMessage("x").to_dict()))
+    assert isinstance(outcome, PlatformStopped) and "PAPERWIRE_TELEGRAM__TOKEN" in outcome.reason
+
+
+async def test_a_refused_token_at_start_is_not_quoted(fake: FakeTelegram) -> None:
+    settings = TelegramSettings(token="42:not-the-token", base_url=fake.base_url)
+    with pytest.raises(TokenRefused) as caught:
+        async with make_bot(settings):
+            pass
+    assert "not-the-token" not in str(caught.value) and caught.value.__cause__ is None
+
+
+@pytest.mark.parametrize(("in_flight", "kind"), [("resend", RetryLater), ("skip", Rejected)])
+async def test_no_answer_after_sending_follows_the_in_flight_setting(
+    fake: FakeTelegram, in_flight: str, kind: type
+) -> None:
+    settings = TelegramSettings(token=fake.token, base_url=fake.base_url, in_flight=in_flight)  # type: ignore[arg-type]
+    async with telegram.Bot(fake.token, base_url=fake.base_url, request=HTTPXRequest(read_timeout=0.1)) as bot:
+        fake.delay = 0.5  # the answer comes after the client gave up waiting
+        outcome = await TelegramSender(bot, settings).send(delivery(TelegramMessage("maybe").to_dict()))
+    assert isinstance(outcome, kind) and "in_flight = " + in_flight in outcome.reason
+    assert [message["text"] for message in fake.sent] == ["maybe"]  # it did go out
+
+
+def test_chat_rates_follow_the_chat_kind() -> None:
+    settings = TelegramSettings(rate_per_bot=30, rate_per_private_chat=1, rate_per_group_per_minute=20)
+    sender = TelegramSender(None, settings)  # type: ignore[arg-type]
+    # A little under each limit, so jitter cannot push a burst over it.
+    assert sender.platform_rate == pytest.approx(30 * PACING_HEADROOM)
+    assert sender.chat_rate("4242") == pytest.approx(PACING_HEADROOM)
+    assert sender.chat_rate("-1001234") == sender.chat_rate("@papers") == pytest.approx(20 / 60 * PACING_HEADROOM)
+    assert 0.9 <= PACING_HEADROOM < 1
+
+
+async def test_the_token_never_reaches_a_log_line(
+    fake: FakeTelegram, sender: TelegramSender, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # `paperwire -v`
+    for name in ("httpx", "telegram.Bot"):
+        logging.getLogger(name).setLevel(logging.NOTSET)  # as a fresh process has them
+    settings = sender.settings
+    async with make_bot(settings) as bot:
+        fake.fail_next(500)
+        await TelegramSender(bot, settings).send(delivery(TelegramMessage("x").to_dict()))
+        await TelegramSender(bot, settings).send(delivery(TelegramMessage("y").to_dict()))
+    assert len(fake.sent) == 1
+    ours = [record for record in caplog.records if record.name != "aiohttp.access"]  # the fake's own log
+    assert all(fake.token.split(":")[1] not in record.getMessage() for record in ours)
+
+
+def test_preview_shows_the_html_and_the_buttons() -> None:
+    payloads = render_payloads(make_digest(n_papers=1))
+    overview, card = preview_payload(payloads[0]), preview_payload(payloads[1])
+    assert overview.startswith("<b>Daily AI Papers - 2026-02-21</b>")
+    assert overview.endswith("[Excluded papers] -> x:2026-02-20")
+    assert "[arXiv](https://arxiv.org/abs/2602.00001)" in card
