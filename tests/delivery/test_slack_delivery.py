@@ -15,13 +15,12 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select, update
 
 from bot.cli import main
 from bot.delivery.slack import (
@@ -40,9 +39,9 @@ from bot.store.curation import save_curation
 from bot.store.database import Database
 from bot.store.digests import create_digest
 from bot.store.outbox import Delivery
-from bot.store.schema import deliveries
 from config.settings import SlackSettings
 from formatters.slack import validate_blocks
+from tests.delivery.stored import expire_leases, outbox_rows, subscription_of, texts_of
 from tests.fakes.slack import CHANNEL_ERRORS, SlackFake
 from tests.fakes.slack_digests import hostile_entries, make_digest
 
@@ -76,44 +75,6 @@ def publish_env(monkeypatch: pytest.MonkeyPatch, fake: SlackFake, database_url: 
 
 async def publish(*extra: str) -> int:
     return await asyncio.to_thread(main, [*PUBLISH, *extra])
-
-
-async def outbox_rows(database_url: str) -> list[dict[str, Any]]:
-    db = Database(database_url)
-    try:
-        async with db.connect() as connection:
-            order = (deliveries.c.chat_id, deliveries.c.message_index)
-            rows = await connection.execute(select(deliveries).order_by(*order))
-            return [dict(row._mapping) for row in rows]
-    finally:
-        await db.close()
-
-
-async def subscription_of(database_url: str, channel: str) -> subscriptions.Subscription | None:
-    db = Database(database_url)
-    try:
-        async with db.connect() as connection:
-            return await subscriptions.get_subscription(connection, "slack", channel)
-    finally:
-        await db.close()
-
-
-async def expire_leases(database_url: str) -> None:
-    """Time passes: the leases of a dead sender run out."""
-    db = Database(database_url)
-    try:
-        async with db.begin() as connection:
-            await connection.execute(
-                update(deliveries)
-                .where(deliveries.c.status == "sending")
-                .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
-            )
-    finally:
-        await db.close()
-
-
-def texts_of(rows: list[dict[str, Any]], channel: str) -> list[str]:
-    return [row["payload"]["text"] for row in rows if row["chat_id"] == channel]
 
 
 # ---------------------------------------------------------------- publish end to end
@@ -188,7 +149,7 @@ async def test_a_gone_channel_is_deactivated_and_the_others_get_everything(
     assert {row["status"] for row in rows if row["chat_id"] == "C2"} == {"cancelled"}
     assert {row["status"] for row in rows if row["chat_id"] != "C2"} == {"sent"}
     assert fake.posted_to("C2") == [] and len(fake.posted_to("C1")) == MESSAGES_PER_CHANNEL
-    subscription = await subscription_of(database_url, "C2")
+    subscription = await subscription_of(database_url, "slack", "C2")
     assert subscription is not None and not subscription.active and subscription.deactivated_reason == error
     assert any("C2" in record.getMessage() and error in record.getMessage() for record in caplog.records)
 
@@ -213,7 +174,7 @@ async def test_a_refused_token_stops_every_send_loudly_and_keeps_the_rows(
     assert stops and "STOPPING ALL SENDS" in stops[0].getMessage() and error in stops[0].getMessage()
     assert fake.bot_token not in caplog.text
     for channel in CHANNELS:  # the channels did nothing wrong
-        subscription = await subscription_of(database_url, channel)
+        subscription = await subscription_of(database_url, "slack", channel)
         assert subscription is not None and subscription.active
 
 

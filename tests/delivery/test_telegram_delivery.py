@@ -13,12 +13,10 @@ import os
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import telegram
-from sqlalchemy import select, update
 from telegram.request import HTTPXRequest
 
 from bot.cli import main
@@ -31,12 +29,10 @@ from bot.delivery.telegram import (
     render_payloads,
 )
 from bot.delivery.worker import ChatGone, ChatMoved, PlatformStopped, Rejected, RetryLater, Sent
-from bot.store import subscriptions
-from bot.store.database import Database
 from bot.store.outbox import Delivery
-from bot.store.schema import deliveries
 from config.settings import TelegramSettings
 from formatters.telegram import TelegramMessage
+from tests.delivery.stored import expire_leases, outbox_rows, subscription_of, texts_of
 from tests.fakes.digests import make_card, make_digest, make_entry, make_paper
 from tests.fakes.telegram import FakeTelegram, RateLimits
 
@@ -71,29 +67,6 @@ def publish_env(monkeypatch: pytest.MonkeyPatch, fake: FakeTelegram, database_ur
 
 async def publish(*extra: str) -> int:
     return await asyncio.to_thread(main, [*PUBLISH, *extra])
-
-
-async def outbox_rows(database_url: str) -> list[dict]:
-    db = Database(database_url)
-    try:
-        async with db.connect() as connection:
-            query = select(deliveries).order_by(deliveries.c.chat_id, deliveries.c.message_index)
-            return [dict(row._mapping) for row in await connection.execute(query)]
-    finally:
-        await db.close()
-
-
-async def subscription(database_url: str, chat_id: str) -> subscriptions.Subscription | None:
-    db = Database(database_url)
-    try:
-        async with db.connect() as connection:
-            return await subscriptions.get_subscription(connection, "telegram", chat_id)
-    finally:
-        await db.close()
-
-
-def texts_of(rows: list[dict], chat_id: str) -> list[str]:
-    return [row["payload"]["text"] for row in rows if row["chat_id"] == chat_id]
 
 
 # ---------------------------------------------------------------- publish end to end
@@ -133,7 +106,7 @@ async def test_a_blocked_chat_is_deactivated_and_the_others_get_everything(
     assert [row["status"] for row in rows if row["chat_id"] == "4242"] == ["cancelled"] * MESSAGES_PER_CHAT
     for chat in ("-1001", "-1002"):
         assert len(fake.sent_to(chat)) == MESSAGES_PER_CHAT
-    stored = await subscription(database_url, "4242")
+    stored = await subscription_of(database_url, "telegram", "4242")
     assert stored is not None and not stored.active
     assert "blocked by the user" in (stored.deactivated_reason or "")
     assert any("chat 4242 is gone" in record.getMessage() for record in caplog.records)
@@ -150,7 +123,7 @@ async def test_kicked_or_missing_chats_are_deactivated(
 ) -> None:
     getattr(fake, how)(-1002)
     assert await publish() == 1
-    stored = await subscription(database_url, "-1002")
+    stored = await subscription_of(database_url, "telegram", "-1002")
     assert stored is not None and not stored.active
     assert len(fake.sent_to(-1001)) == len(fake.sent_to(4242)) == MESSAGES_PER_CHAT
 
@@ -166,7 +139,7 @@ async def test_a_migrated_group_gets_its_messages_at_the_new_id(
     assert [message["text"] for message in fake.sent_to(-1001999)] == texts_of(rows, "-1001999")
     assert len(texts_of(rows, "-1001999")) == MESSAGES_PER_CHAT
     assert fake.sent_to(-1001) == []
-    moved = await subscription(database_url, "-1001999")
+    moved = await subscription_of(database_url, "telegram", "-1001999")
     assert moved is not None and moved.active
 
 
@@ -241,17 +214,7 @@ async def test_a_killed_publish_rerun_sends_only_what_is_missing(
     in_flight_rows = {(row["chat_id"], row["message_index"]) for row in rows if row["status"] == "sending"}
     assert in_flight_rows, "the kill should land while messages are in flight"
     assert sum(before_kill.values()) < len(CHATS) * MESSAGES_PER_CHAT
-    # Time passes: the dead sender's leases run out.
-    db = Database(database_url)
-    try:
-        async with db.begin() as connection:
-            await connection.execute(
-                update(deliveries)
-                .where(deliveries.c.status == "sending")
-                .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
-            )
-    finally:
-        await db.close()
+    await expire_leases(database_url)
 
     code = await publish()
 

@@ -17,6 +17,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.server import start_local
+
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
 
@@ -68,12 +70,7 @@ class ScriptedServer:
         self._closing = asyncio.Event()
         app = web.Application(middlewares=[self._scripted])
         app.add_routes(self.routes())
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
+        self._runner, self.base_url = await start_local(app, access_log=None, shutdown_timeout=1.0)
         return self
 
     async def stop(self) -> None:

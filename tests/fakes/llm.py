@@ -20,6 +20,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.server import start_local
 from bot.models import Paper
 
 MODES = (
@@ -94,12 +95,8 @@ class FakeLLM:
         self._closing = asyncio.Event()
         app = web.Application()
         app.add_routes([web.post("/v1/chat/completions", self._completions)])
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}/v1"
+        self._runner, origin = await start_local(app, access_log=None, shutdown_timeout=1.0)
+        self.base_url = f"{origin}/v1"
         return self
 
     async def stop(self) -> None:

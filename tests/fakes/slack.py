@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.server import start_local
 from formatters.slack_limits import validate_blocks
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, CHANNEL_ERRORS, TOKEN_ERRORS, SlackWebApi
 from tests.fakes.slack_events import Ack, EventDelivery, block_action_payload, slash_command_payload
@@ -67,10 +68,7 @@ class SlackFake(SlackWebApi):
         app.router.add_route("*", "/api/{method}", self.handle_api)
         app.router.add_get("/socket-mode/link", self._socket)
         app.router.add_post("/response/{url_id}", self._response)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._origin = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._runner, self._origin = await start_local(app)
         return self
 
     async def stop(self) -> None:

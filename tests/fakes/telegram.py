@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.server import start_local
 from tests.fakes.telegram_html import EntityParseError, ParsedText, parse_html, utf16_length
 
 logger = logging.getLogger(__name__)
@@ -208,11 +209,8 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         # Cancel a handler whose client went away, as a long poll's client often does.
-        self._runner = web.AppRunner(app, handler_cancellation=True)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, origin = await start_local(app, handler_cancellation=True)
+        self.port = int(origin.rsplit(":", 1)[1])
         return self
 
     async def stop(self) -> None:

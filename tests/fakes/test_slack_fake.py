@@ -24,6 +24,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from tests.fakes.server import start_local
 from formatters.slack import render_digest
 from tests.fakes.slack import RESPONSE_URL_LIFETIME, SlackFake
 from tests.fakes.slack_digests import hostile_entries, make_digest
@@ -361,13 +362,9 @@ async def test_http_mode_posts_signed_commands_and_records_the_response(fake: Sl
 
     app = web.Application()
     app.router.add_post("/slack/events", events)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner, origin = await start_local(app)
     try:
-        port = runner.addresses[0][1]
-        fake.use_http_events(f"http://127.0.0.1:{port}/slack/events", secret)
+        fake.use_http_events(f"{origin}/slack/events", secret)
         ack = await fake.wait_for_ack(await fake.send_slash_command(text="search sparse attention"))
         assert ack.mode == "http" and ack.status == 200 and ack.in_time
         assert ack.payload == {"response_type": "ephemeral", "text": "working on it"}

@@ -22,6 +22,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from tests.fakes.server import start_local
 from tests.fakes.telegram import FakeTelegram, ManualClock, RateLimits
 from tests.fakes.telegram_html import EntityParseError, parse_html
 
@@ -361,13 +362,9 @@ async def test_webhook_delivers_updates_with_the_secret(bot: telegram.Bot, fake:
 
     app = web.Application()
     app.router.add_post("/telegram/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner, origin = await start_local(app)
     try:
-        port = runner.addresses[0][1]
-        await bot.set_webhook(f"http://127.0.0.1:{port}/telegram/webhook", secret_token="s3cret")
+        await bot.set_webhook(f"{origin}/telegram/webhook", secret_token="s3cret")
         with pytest.raises(Conflict, match="webhook is active"):
             await bot.get_updates(timeout=0)
         fake.message_update(PRIVATE, "via webhook")
