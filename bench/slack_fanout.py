@@ -22,15 +22,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import multiprocessing
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -40,31 +35,18 @@ sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
 
-from bot.curation.taxonomy import load_taxonomy  # noqa: E402
 from bot.delivery.slack import SlackSender, make_client, render_payloads  # noqa: E402
 from bot.delivery.worker import DeliveryWorker  # noqa: E402
-from bot.pipeline import Pipeline  # noqa: E402
-from bot.sources.files import read_file  # noqa: E402
 from bot.store import outbox  # noqa: E402
 from bot.store.database import Database  # noqa: E402
-from bot.summarize.extractive import ExtractiveSummarizer  # noqa: E402
-from config.settings import DEFAULT_TOPICS_FILE, SlackSettings  # noqa: E402
+from config.settings import SlackSettings  # noqa: E402
+from fanout import fake_in_child, plan_sample_digest  # noqa: E402
 from tests.fakes.slack import SlackFake  # noqa: E402
 
-SAMPLE = REPO / "bot" / "sample" / "2026-02-20.json"
-LIST_DAY = date(2026, 2, 20)
-
-
-@dataclass
-class FakeReport:
-    base_url: str
-    bot_token: str
-    rate_limited: int = 0
-    posted: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _serve_fake(connection: Connection, rate_per_channel: float, rate_per_workspace: float) -> None:
-    """In a child process: run the fake until told to stop, then send back what it saw."""
+    """In the child process: run the fake until told to stop, then send back what it saw."""
 
     async def serve() -> None:
         fake = SlackFake(rate_per_channel=rate_per_channel, rate_per_workspace=rate_per_workspace)
@@ -72,45 +54,9 @@ def _serve_fake(connection: Connection, rate_per_channel: float, rate_per_worksp
             connection.send((fake.base_url, fake.bot_token))
             await asyncio.get_running_loop().run_in_executor(None, connection.recv)
             posted = [{key: post[key] for key in ("channel", "thread_ts", "ts", "time")} for post in fake.posted]
-            connection.send((fake.rate_limited, posted))
+            connection.send({"rate_limited": fake.rate_limited, "posted": posted})
 
     asyncio.run(serve())
-
-
-@contextmanager
-def fake_slack(rate_per_channel: float, rate_per_workspace: float) -> Iterator[FakeReport]:
-    """The fake Slack in its own process, as Slack is: its work does not slow the sender, nor ours its clock."""
-    ours, theirs = multiprocessing.Pipe()
-    child = multiprocessing.get_context("spawn").Process(
-        target=_serve_fake, args=(theirs, rate_per_channel, rate_per_workspace), daemon=True
-    )
-    child.start()
-    try:
-        base_url, bot_token = ours.recv()
-        report = FakeReport(base_url, bot_token)
-        yield report
-        ours.send("stop")
-        report.rate_limited, report.posted = ours.recv()
-    finally:
-        child.join(10)
-        if child.is_alive():
-            child.kill()
-
-
-async def plan(db: Database, channels: int) -> tuple[list[int], int]:
-    """Ingest the sample day, build its digest and plan it for `channels` channels."""
-    pipeline = Pipeline(db, load_taxonomy(DEFAULT_TOPICS_FILE), ExtractiveSummarizer())
-    await pipeline.ingest(read_file(SAMPLE, LIST_DAY), "sample")
-    digest = await pipeline.build(LIST_DAY, "en")
-    assert digest is not None, "the sample day has papers"
-    payloads = render_payloads(digest)
-    digest_id = int(digest.stats["digest_id"])
-    async with db.begin() as connection:
-        for number in range(channels):
-            await outbox.plan_messages(
-                connection, digest_id=digest_id, platform="slack", chat_id=f"C{number:08d}", payloads=payloads
-            )
-    return [digest_id], len(payloads)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -119,11 +65,13 @@ async def run(args: argparse.Namespace) -> int:
         db = Database(url)
         await db.start()
         try:
-            digest_ids, per_channel = await plan(db, args.channels)
-            with fake_slack(args.rate_per_channel, args.workspace) as fake:
+            channels = [f"C{number:08d}" for number in range(args.channels)]
+            digest_ids, per_channel = await plan_sample_digest(db, "slack", channels, render_payloads)
+            with fake_in_child(_serve_fake, args.rate_per_channel, args.workspace) as child:
+                base_url, bot_token = child.hello
                 settings = SlackSettings(
-                    bot_token=fake.bot_token,
-                    base_url=fake.base_url,
+                    bot_token=bot_token,
+                    base_url=base_url,
                     rate_per_channel=args.rate_per_channel,
                     rate_per_workspace=args.workspace,
                 )
@@ -138,10 +86,11 @@ async def run(args: argparse.Namespace) -> int:
                 counts = await outbox.status_counts(connection, digest_ids)
         finally:
             await db.close()
+    rate_limited, posts = child.report["rate_limited"], child.report["posted"]
     total = args.channels * per_channel
     floor = max(total / args.workspace, (per_channel - 1) / args.rate_per_channel)
-    posted = len(fake.posted)
-    threads_ok = _cards_threaded(fake.posted, per_channel)
+    posted = len(posts)
+    threads_ok = _cards_threaded(posts, per_channel)
     print(f"channels             {args.channels}")
     print(f"messages             {total} ({per_channel} a channel: 1 overview + {per_channel - 1} cards)")
     print(f"limits               {args.rate_per_channel:g}/s per channel, {args.workspace:g}/s per workspace")
@@ -151,8 +100,8 @@ async def run(args: argparse.Namespace) -> int:
     print(f"total time           {elapsed:.2f} s")
     print(f"floor                {floor:.2f} s   (ratio {elapsed / floor:.3f}; target <= 1.10)")
     print(f"throughput           {posted / elapsed:.1f} messages/s")
-    print(f"429 answers          {fake.rate_limited}   (target 0)")
-    ok = elapsed <= floor * 1.10 and fake.rate_limited == 0 and counts.get("sent", 0) == total
+    print(f"429 answers          {rate_limited}   (target 0)")
+    ok = elapsed <= floor * 1.10 and rate_limited == 0 and counts.get("sent", 0) == total
     print(f"target met           {'yes' if ok else 'no'}")
     return 0 if ok else 1
 

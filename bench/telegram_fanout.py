@@ -20,39 +20,29 @@ import argparse
 import asyncio
 import gc
 import logging
-import multiprocessing
 import resource
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.curation.taxonomy import load_taxonomy  # noqa: E402
 from bot.delivery.telegram import TelegramSender, make_bot, render_payloads  # noqa: E402
 from bot.delivery.worker import DeliveryWorker  # noqa: E402
-from bot.pipeline import Pipeline  # noqa: E402
-from bot.sources.files import read_file  # noqa: E402
 from bot.store import outbox  # noqa: E402
 from bot.store.database import Database  # noqa: E402
-from bot.summarize.extractive import ExtractiveSummarizer  # noqa: E402
-from config.settings import DEFAULT_TOPICS_FILE, TelegramSettings  # noqa: E402
+from config.settings import TelegramSettings  # noqa: E402
+from fanout import fake_in_child, plan_sample_digest  # noqa: E402
 from tests.fakes.telegram import FakeTelegram, RateLimits  # noqa: E402
 
-SAMPLE = REPO / "bot" / "sample" / "2026-02-20.json"
-LIST_DAY = date(2026, 2, 20)
 FIRST_PRIVATE_ID = 100_000
 FIRST_GROUP_ID = -1_000_000_000_100
 
 
-def serve_fake(limits: RateLimits, pipe: Connection) -> None:
+def serve_fake(pipe: Connection, limits: RateLimits) -> None:
     """In the child process: serve the fake until told to stop, then report what it saw."""
 
     async def serve() -> None:
@@ -82,23 +72,6 @@ def serve_fake(limits: RateLimits, pipe: Connection) -> None:
     asyncio.run(serve())
 
 
-@contextmanager
-def fake_in_process(limits: RateLimits) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """Run the fake in a child process; yields its base URL, token and (after exit) its figures."""
-    ours, theirs = multiprocessing.Pipe()
-    child = multiprocessing.get_context("spawn").Process(target=serve_fake, args=(limits, theirs), daemon=True)
-    child.start()
-    figures: dict[str, Any] = {}
-    try:
-        base_url, token = ours.recv()
-        yield base_url, token, figures
-    finally:
-        ours.send("stop")
-        if ours.poll(30):
-            figures.update(ours.recv())
-        child.join(10)
-
-
 def chat_ids(chats: int, groups: int) -> list[str]:
     """Private chats with a few supergroups spread among them."""
     step = max(chats // max(groups, 1), 1)
@@ -111,22 +84,6 @@ def chat_ids(chats: int, groups: int) -> list[str]:
         else:
             ids.append(str(FIRST_PRIVATE_ID + number))
     return ids
-
-
-async def plan(db: Database, chats: list[str]) -> tuple[list[int], int]:
-    """Ingest the sample day, build its digest and plan it for every chat."""
-    pipeline = Pipeline(db, load_taxonomy(DEFAULT_TOPICS_FILE), ExtractiveSummarizer())
-    await pipeline.ingest(read_file(SAMPLE, LIST_DAY), "sample")
-    digest = await pipeline.build(LIST_DAY, "en")
-    assert digest is not None, "the sample day has papers"
-    payloads = render_payloads(digest)
-    digest_id = int(digest.stats["digest_id"])
-    async with db.begin() as connection:
-        for chat in chats:
-            await outbox.plan_messages(
-                connection, digest_id=digest_id, platform="telegram", chat_id=chat, payloads=payloads
-            )
-    return [digest_id], len(payloads)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -142,8 +99,9 @@ async def run(args: argparse.Namespace) -> int:
         db = Database(url)
         await db.start()
         try:
-            digest_ids, per_chat = await plan(db, chats)
-            with fake_in_process(limits) as (base_url, token, fake):
+            digest_ids, per_chat = await plan_sample_digest(db, "telegram", chats, render_payloads)
+            with fake_in_child(serve_fake, limits) as child:
+                base_url, token = child.hello
                 settings = TelegramSettings(
                     token=token,
                     base_url=base_url,
@@ -166,6 +124,7 @@ async def run(args: argparse.Namespace) -> int:
                 counts = await outbox.status_counts(connection, digest_ids)
         finally:
             await db.close()
+    fake = child.report
     total = len(chats) * per_chat
     sent = fake["sent"]
     throughput = sent / elapsed
