@@ -116,19 +116,25 @@ def render_overview(digest: Digest, *, excluded_action_value: str) -> SlackMessa
     return SlackMessage(text=escape_mrkdwn(fallback), blocks=blocks)
 
 
-def render_card(entry: DigestEntry, language: str, index: int, topic_names: dict[str, str]) -> SlackMessage:
-    """One paper as one message: header, facts, the card's sections when present, link buttons."""
+def render_card(entry: DigestEntry, language: str, index: int | None, topic_names: dict[str, str]) -> SlackMessage:
+    """One paper as one message: header, facts, the card's sections when present, link buttons.
+
+    `index` None gives an unnumbered card (a lookup); a paper never picked (stars 0) shows no rating.
+    """
     paper, card = entry.paper, entry.card
     title = one_line(paper.title) or paper.arxiv_id
-    heading = f"{index}. {title}"
+    heading = f"{index}. {title}" if index is not None else title
 
     facts = []
     if paper.authors:
         facts.append(f"*{_label(language, 'authors')}*: {escape_mrkdwn(_authors(paper.authors))}")
     facts.append(f"*{_label(language, 'link')}*: {link(paper.abs_url, 'arXiv')}")
-    topic = topic_names.get(entry.pick.topic, entry.pick.topic)
-    rating = escape_mrkdwn(stars(entry.pick.stars, language))
-    facts.append(f"*{_label(language, 'topic')}*: {escape_mrkdwn(topic)}  {rating}")
+    topic = one_line(topic_names.get(entry.pick.topic, entry.pick.topic) if entry.pick.topic else "")
+    placing = [escape_mrkdwn(topic)] if topic else []
+    if entry.pick.stars > 0:
+        placing.append(escape_mrkdwn(stars(entry.pick.stars, language)))
+    if placing:
+        facts.append(f"*{_label(language, 'topic')}*: {'  '.join(placing)}")
 
     parts = ["\n".join(facts)]
     points = [point for point in card.innovation_points if point.strip()]

@@ -25,7 +25,6 @@ from bot.views import (
     TrendsView,
     View,
 )
-from formatters.labels import label, stars
 from formatters.plain import sparkline
 from formatters.slack import SlackMessage, render_card, render_excluded, render_overview
 from formatters.slack_limits import (
@@ -66,12 +65,9 @@ def _digest(view: DigestView) -> list[SlackMessage]:
 def _card(view: CardView) -> list[SlackMessage]:
     """The digest's card, titled without a rank; an unpicked paper shows its topic but no stars."""
     entry, language = view.entry, view.language
-    message = render_card(entry, language, max(entry.pick.rank, 1), view.topic_names)
+    message = render_card(entry, language, None, view.topic_names)
     blocks = [dict(block) for block in message.blocks]
     title = one_line(entry.paper.title) or entry.paper.arxiv_id
-    blocks[0] = _header(title)
-    if not view.picked:
-        blocks = [_without_rating(block, view) for block in blocks]
     if one_line(view.note or ""):
         blocks = _with_note(blocks, view.note or "")
     return [SlackMessage(text=escape_mrkdwn(shorten(title, _MAX_FALLBACK)), blocks=blocks)]
@@ -145,23 +141,6 @@ def _list_line(number: int, item: PaperListItem) -> str:
     if item.stars:
         details.append("⭐" * item.stars)
     return f"{number}. {link(item.paper.abs_url, title)} — {' · '.join(details)}"
-
-
-def _without_rating(block: dict[str, Any], view: CardView) -> dict[str, Any]:
-    """Drop the "⭐ Optional" the digest card puts after the topic: an unpicked paper has no rating."""
-    if block.get("type") != "section":
-        return block
-    rating = "  " + escape_mrkdwn(stars(view.entry.pick.stars, view.language))
-    topic_label = f"*{escape_mrkdwn(label(view.language, 'topic'))}*: "
-    lines = []
-    for line in block["text"]["text"].split("\n"):
-        if line.startswith(topic_label) and line.endswith(rating):
-            line = line[: -len(rating)]
-            if line == topic_label:  # no topic either: nothing left to say
-                continue
-        lines.append(line)
-    text = "\n".join(lines)
-    return block | {"text": {**block["text"], "text": text}} if text.strip() else block
 
 
 def _with_note(blocks: list[dict[str, Any]], note: str) -> list[dict[str, Any]]:

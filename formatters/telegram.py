@@ -119,7 +119,7 @@ def _code_url(repo: str | None) -> str | None:
     return None
 
 
-def _paper_buttons(paper: Paper, language: str) -> list[list[Button]]:
+def paper_buttons(paper: Paper, language: str) -> list[list[Button]]:
     rows = [
         [
             Button(label(language, "button_arxiv"), url=paper.abs_url),
@@ -142,17 +142,24 @@ def _link(url: str, text: str) -> str:
     return f'<a href="{escape_attribute(url)}">{escape_html(text)}</a>'
 
 
-def _card_blocks(entry: DigestEntry, language: str, index: int, topic_names: dict[str, str]) -> list[str]:
-    """The card's sections, each a well-formed HTML block, in the digest's order."""
+def _card_blocks(entry: DigestEntry, language: str, index: int | None, topic_names: dict[str, str]) -> list[str]:
+    """The card's sections, each a well-formed HTML block, in the digest's order.
+
+    `index` None: an unnumbered card (a lookup); a paper never picked (stars 0) shows no rating.
+    """
     paper, card = entry.paper, entry.card
-    topic = topic_names.get(entry.pick.topic, entry.pick.topic)
-    header = [f"<b>{index}. {escape_html(one_line(paper.title))}</b>"]
+    topic = one_line(topic_names.get(entry.pick.topic, entry.pick.topic) if entry.pick.topic else "")
+    prefix = f"{index}. " if index is not None else ""
+    header = [f"<b>{prefix}{escape_html(one_line(paper.title) or paper.arxiv_id)}</b>"]
     authors = _authors(paper.authors)
     if authors:
         header.append(f"<b>{_label(language, 'authors')}</b>: {escape_html(authors)}")
     header.append(f"<b>{_label(language, 'link')}</b>: {_link(paper.abs_url, f'arXiv:{paper.arxiv_id}')}")
-    level = stars(entry.pick.stars, language)
-    header.append(f"<b>{_label(language, 'topic')}</b>: {escape_html(one_line(topic))} · {escape_html(level)}")
+    placing = [escape_html(topic)] if topic else []
+    if entry.pick.stars > 0:
+        placing.append(escape_html(stars(entry.pick.stars, language)))
+    if placing:
+        header.append(f"<b>{_label(language, 'topic')}</b>: {' · '.join(placing)}")
     blocks = ["\n".join(header)]
 
     core = one_line(card.core_innovation)
@@ -187,14 +194,22 @@ def _card_blocks(entry: DigestEntry, language: str, index: int, topic_names: dic
     return blocks
 
 
-def render_card(entry: DigestEntry, language: str, index: int, topic_names: dict[str, str]) -> list[TelegramMessage]:
+def render_card(
+    entry: DigestEntry, language: str, index: int | None, topic_names: dict[str, str], *, note: str | None = None
+) -> list[TelegramMessage]:
     """One paper's card; split at section boundaries when longer than one message.
 
-    The link buttons go on the last part, so they sit under the end of the card.
+    The link buttons go on the last part, so they sit under the end of the card. `index`
+    None gives an unnumbered card (a lookup); `note` (where the card came from) closes it.
     """
-    continued = f"<b>{index}. {escape_html(short_name(entry.paper.title))}</b> <i>{_label(language, 'more')}</i>"
-    parts = split_html(_card_blocks(entry, language, index, topic_names), continued=continued)
-    buttons = _paper_buttons(entry.paper, language)
+    blocks = _card_blocks(entry, language, index, topic_names)
+    if note and one_line(note):
+        blocks.append(f"<i>{escape_html(one_line(note))}</i>")
+    prefix = f"{index}. " if index is not None else ""
+    name = escape_html(short_name(entry.paper.title) or entry.paper.arxiv_id)
+    continued = f"<b>{prefix}{name}</b> <i>{_label(language, 'more')}</i>"
+    parts = split_html(blocks, continued=continued)
+    buttons = paper_buttons(entry.paper, language)
     return [TelegramMessage(part, buttons if number == len(parts) - 1 else []) for number, part in enumerate(parts)]
 
 

@@ -26,25 +26,23 @@ from bot.views import (
     TrendsView,
     View,
 )
-from formatters.labels import label, stars
+from formatters.labels import label
 from formatters.plain import sparkline
 from formatters.telegram import (
     Button,
     TelegramMessage,
-    _card_blocks,  # the card body as delivered; see render_lookup_card
-    _paper_buttons,
+    render_card,
     render_excluded,
     render_overview,
 )
 from formatters.telegram_html import MAX_CALLBACK_BYTES, escape_attribute, escape_html, split_html
-from formatters.text import one_line, short_name, truncate
+from formatters.text import one_line, truncate
 
 EXCLUDED_PREFIX = "x:"
 CARD_PREFIX = "p:"
 _BUTTONS_PER_ROW = 5
 _MAX_CARD_BUTTONS = 20
 _LIST_TITLE_CHARS = 110
-_MAX_AUTHORS = 8  # as on a delivered card
 
 
 # ---------------------------------------------------------------- callback data
@@ -116,34 +114,8 @@ def _digest(view: DigestView) -> list[TelegramMessage]:
 def render_lookup_card(
     entry: DigestEntry, language: str, topic_names: dict[str, str], note: str | None = None
 ) -> list[TelegramMessage]:
-    """A card answering `paper ...`: the delivered card's body under an unnumbered header.
-
-    The header shows stars only for a picked paper (stars > 0) and the topic only if known;
-    `note` (where the card came from) closes the card.
-    """
-    paper = entry.paper
-    header = [f"<b>{escape_html(one_line(paper.title) or paper.arxiv_id)}</b>"]
-    authors = ", ".join(name for name in (one_line(author) for author in paper.authors[:_MAX_AUTHORS]) if name)
-    if len(paper.authors) > _MAX_AUTHORS:
-        authors += f", … (+{len(paper.authors) - _MAX_AUTHORS})"
-    if authors:
-        header.append(f"<b>{escape_html(label(language, 'authors'))}</b>: {escape_html(authors)}")
-    link = f'<a href="{escape_attribute(paper.abs_url)}">arXiv:{escape_html(paper.arxiv_id)}</a>'
-    header.append(f"<b>{escape_html(label(language, 'link'))}</b>: {link}")
-    topic = topic_names.get(entry.pick.topic, entry.pick.topic) if entry.pick.topic else ""
-    placing = [escape_html(one_line(topic))] if one_line(topic) else []
-    if entry.pick.stars > 0:
-        placing.append(escape_html(stars(entry.pick.stars, language)))
-    if placing:
-        header.append(f"<b>{escape_html(label(language, 'topic'))}</b>: {' · '.join(placing)}")
-    body = _card_blocks(entry, language, 1, topic_names)[1:]
-    if note and one_line(note):
-        body.append(f"<i>{escape_html(one_line(note))}</i>")
-    name = escape_html(short_name(paper.title) or paper.arxiv_id)
-    continued = f"<b>{name}</b> <i>{escape_html(label(language, 'more'))}</i>"
-    parts = split_html(["\n".join(header), *body], continued=continued)
-    buttons = _paper_buttons(paper, language)
-    return [TelegramMessage(part, buttons if number == len(parts) - 1 else []) for number, part in enumerate(parts)]
+    """A card answering `paper ...`: the delivered card, unnumbered, closed by `note`."""
+    return render_card(entry, language, None, topic_names, note=note)
 
 
 def _card(view: CardView) -> list[TelegramMessage]:
