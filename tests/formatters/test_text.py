@@ -69,7 +69,7 @@ def test_truncate_fits_and_is_a_prefix(text: str, limit: int, ellipsis: str) -> 
         ("EnvHarness: Awakening Environments for Agents", "EnvHarness"),
         ("  Sparse-K :  Attention with Few Keys", "Sparse-K"),
         ("稀疏注意力：一种新方法", "稀疏注意力"),
-        ("Reinforcement Pre-Training", "Reinforcement Pre-Training"),
+        ("Curriculum Self-Play Tuning", "Curriculum Self-Play Tuning"),
         ("Multi\nline:\ttitle", "Multi line"),
         ("", ""),
     ],
