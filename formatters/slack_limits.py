@@ -79,7 +79,7 @@ def validate_blocks(blocks: Any) -> list[str]:
         if not isinstance(block, dict):
             problems.append(f"must be an object [json-pointer:{pointer}]")
             continue
-        _check_block_id(block, pointer, seen_block_ids, problems)
+        _check_unique_id(block, "block_id", MAX_BLOCK_ID, pointer, seen_block_ids, problems)
         block_type = block.get("type")
         if block_type not in KNOWN_BLOCK_TYPES:
             problems.append(f"unsupported block type {block_type!r} [json-pointer:{pointer}/type]")
@@ -96,18 +96,21 @@ def validate_blocks(blocks: Any) -> list[str]:
     return problems
 
 
-def _check_block_id(block: dict[str, Any], pointer: str, seen: set[str], problems: list[str]) -> None:
-    if "block_id" not in block:
+def _check_unique_id(
+    item: dict[str, Any], key: str, limit: int, pointer: str, seen: set[str], problems: list[str]
+) -> None:
+    """An optional id (`block_id`, `action_id`): a non-empty string within `limit`, unique in `seen`."""
+    if key not in item:
         return
-    block_id = block["block_id"]
-    if not isinstance(block_id, str) or not block_id:
-        problems.append(f"must be a non-empty string [json-pointer:{pointer}/block_id]")
-    elif slack_length(block_id) > MAX_BLOCK_ID:
-        problems.append(f"must be less than {MAX_BLOCK_ID + 1} characters [json-pointer:{pointer}/block_id]")
-    elif block_id in seen:
-        problems.append(f"duplicate block_id {block_id!r} [json-pointer:{pointer}/block_id]")
+    value = item[key]
+    if not isinstance(value, str) or not value:
+        problems.append(f"must be a non-empty string [json-pointer:{pointer}/{key}]")
+    elif slack_length(value) > limit:
+        problems.append(f"must be less than {limit + 1} characters [json-pointer:{pointer}/{key}]")
+    elif value in seen:
+        problems.append(f"duplicate {key} {value!r} [json-pointer:{pointer}/{key}]")
     else:
-        seen.add(block_id)
+        seen.add(value)
 
 
 def _check_text(value: Any, pointer: str, limit: int, problems: list[str], *, plain_only: bool = False) -> None:
@@ -189,17 +192,8 @@ def _check_element(element: Any, pointer: str, action_ids: set[str], problems: l
     if kind == "image":
         _check_image(element, pointer, problems)
         return
-    if "action_id" in element:
-        action_id = element["action_id"]
-        if not isinstance(action_id, str) or not action_id:
-            problems.append(f"must be a non-empty string [json-pointer:{pointer}/action_id]")
-        elif slack_length(action_id) > MAX_ACTION_ID:
-            problems.append(f"must be less than {MAX_ACTION_ID + 1} characters [json-pointer:{pointer}/action_id]")
-        elif action_id in action_ids:
-            # Slack asks for uniqueness within a block; paperwire keeps them unique per message.
-            problems.append(f"duplicate action_id {action_id!r} [json-pointer:{pointer}/action_id]")
-        else:
-            action_ids.add(action_id)
+    # Slack asks for unique action_ids within a block; paperwire keeps them unique per message.
+    _check_unique_id(element, "action_id", MAX_ACTION_ID, pointer, action_ids, problems)
     if kind == "button":
         _check_button(element, pointer, problems)
 
