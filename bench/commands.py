@@ -29,17 +29,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.curation.taxonomy import load_taxonomy  # noqa: E402
-from bot.pipeline import Pipeline  # noqa: E402
-from bot.sources.errors import SourceError  # noqa: E402
-from bot.sources.files import FileSource  # noqa: E402
-from bot.store import papers as paper_store  # noqa: E402
-from bot.store.database import Database  # noqa: E402
-from bot.summarize.extractive import ExtractiveSummarizer  # noqa: E402
-from bot.views import MessageView  # noqa: E402
-from config.settings import DEFAULT_TOPICS_FILE, CommandSettings  # noqa: E402
-from formatters.plain import render_view  # noqa: E402
-from handlers.core import CommandContext, CommandCore  # noqa: E402
+from paperwire.bot.curation.taxonomy import load_taxonomy  # noqa: E402
+from paperwire.bot.pipeline import Pipeline  # noqa: E402
+from paperwire.bot.sources.errors import SourceError  # noqa: E402
+from paperwire.bot.sources.files import FileSource  # noqa: E402
+from paperwire.bot.store import papers as paper_store  # noqa: E402
+from paperwire.bot.store.database import Database  # noqa: E402
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer  # noqa: E402
+from paperwire.bot.views import MessageView  # noqa: E402
+from paperwire.config.settings import DEFAULT_TOPICS_FILE, CommandSettings  # noqa: E402
+from paperwire.formatters.plain import render_view  # noqa: E402
+from paperwire.handlers.core import CommandContext, CommandCore  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "hf-daily"
 DIGEST_DAYS = 5
@@ -208,5 +208,5 @@ if __name__ == "__main__":
     parser.add_argument("--db", help="SQLite file to use or reuse (default: a new temporary file)")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the sampled ids and queries")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bot.sources").setLevel(logging.ERROR)  # the archive's known malformed items
+    logging.getLogger("paperwire.bot.sources").setLevel(logging.ERROR)  # the archive's known malformed items
     asyncio.run(main(parser.parse_args()))

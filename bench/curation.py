@@ -21,11 +21,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.curation.classify import classify  # noqa: E402
-from bot.curation.select import curate  # noqa: E402
-from bot.curation.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
-from bot.models import Curation, DayPapers, Paper  # noqa: E402
-from bot.sources.files import read_file  # noqa: E402
+from paperwire.bot.curation.classify import classify  # noqa: E402
+from paperwire.bot.curation.select import curate  # noqa: E402
+from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
+from paperwire.bot.models import Curation, DayPapers, Paper  # noqa: E402
+from paperwire.bot.sources.files import read_file  # noqa: E402
 
 
 def best_ms(action: object, repeat: int = 5) -> float:

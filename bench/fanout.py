@@ -13,14 +13,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from bot.curation.taxonomy import load_taxonomy
-from bot.models import Digest
-from bot.pipeline import Pipeline
-from bot.sources.files import read_file
-from bot.store import outbox
-from bot.store.database import Database
-from bot.summarize.extractive import ExtractiveSummarizer
-from config.settings import DEFAULT_TOPICS_FILE
+from paperwire.bot.curation.taxonomy import load_taxonomy
+from paperwire.bot.models import Digest
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.sources.files import read_file
+from paperwire.bot.store import outbox
+from paperwire.bot.store.database import Database
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer
+from paperwire.config.settings import DEFAULT_TOPICS_FILE
 
 LIST_DAY = date(2026, 2, 20)
 SAMPLE = Path(__file__).resolve().parents[1] / "bot" / "sample" / f"{LIST_DAY}.json"

@@ -22,15 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.cli import SAMPLE_DIR  # noqa: E402
-from bot.curation.classify import topics_for  # noqa: E402
-from bot.curation.select import curate  # noqa: E402
-from bot.curation.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
-from bot.models import Digest, DigestEntry, Paper  # noqa: E402
-from bot.sources.files import FileSource  # noqa: E402
-from bot.summarize.extractive import summarize_extractive  # noqa: E402
-from config.settings import DEFAULT_TOPICS_FILE  # noqa: E402
-from formatters.markdown import render_markdown  # noqa: E402
+from paperwire.bot.cli import SAMPLE_DIR  # noqa: E402
+from paperwire.bot.curation.classify import topics_for  # noqa: E402
+from paperwire.bot.curation.select import curate  # noqa: E402
+from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
+from paperwire.bot.models import Digest, DigestEntry, Paper  # noqa: E402
+from paperwire.bot.sources.files import FileSource  # noqa: E402
+from paperwire.bot.summarize.extractive import summarize_extractive  # noqa: E402
+from paperwire.config.settings import DEFAULT_TOPICS_FILE  # noqa: E402
+from paperwire.formatters.markdown import render_markdown  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "hf-daily"
 

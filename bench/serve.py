@@ -32,8 +32,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.store import subscriptions as subscription_store  # noqa: E402
-from bot.store.database import Database  # noqa: E402
+from paperwire.bot.store import subscriptions as subscription_store  # noqa: E402
+from paperwire.bot.store.database import Database  # noqa: E402
 from tests.fakes.hf import FakeHF  # noqa: E402
 from tests.fakes.slack import SlackFake  # noqa: E402
 from tests.fakes.telegram import FakeTelegram, RateLimits  # noqa: E402

@@ -35,11 +35,11 @@ sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
 
-from bot.delivery.slack import SlackSender, make_client, render_payloads  # noqa: E402
-from bot.delivery.worker import DeliveryWorker  # noqa: E402
-from bot.store import outbox  # noqa: E402
-from bot.store.database import Database  # noqa: E402
-from config.settings import SlackSettings  # noqa: E402
+from paperwire.bot.delivery.slack import SlackSender, make_client, render_payloads  # noqa: E402
+from paperwire.bot.delivery.worker import DeliveryWorker  # noqa: E402
+from paperwire.bot.store import outbox  # noqa: E402
+from paperwire.bot.store.database import Database  # noqa: E402
+from paperwire.config.settings import SlackSettings  # noqa: E402
 from fanout import fake_in_child, plan_sample_digest  # noqa: E402
 from tests.fakes.slack import SlackFake  # noqa: E402
 

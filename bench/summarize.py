@@ -19,9 +19,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bot.models import Card, Paper
-from bot.summarize.extractive import summarize_extractive
-from bot.summarize.sentences import numbers_supported
+from paperwire.bot.models import Card, Paper
+from paperwire.bot.summarize.extractive import summarize_extractive
+from paperwire.bot.summarize.sentences import numbers_supported
 
 log = logging.getLogger(__name__)
 

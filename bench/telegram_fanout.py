@@ -30,11 +30,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.delivery.telegram import TelegramSender, make_bot, render_payloads  # noqa: E402
-from bot.delivery.worker import DeliveryWorker  # noqa: E402
-from bot.store import outbox  # noqa: E402
-from bot.store.database import Database  # noqa: E402
-from config.settings import TelegramSettings  # noqa: E402
+from paperwire.bot.delivery.telegram import TelegramSender, make_bot, render_payloads  # noqa: E402
+from paperwire.bot.delivery.worker import DeliveryWorker  # noqa: E402
+from paperwire.bot.store import outbox  # noqa: E402
+from paperwire.bot.store.database import Database  # noqa: E402
+from paperwire.config.settings import TelegramSettings  # noqa: E402
 from fanout import fake_in_child, plan_sample_digest  # noqa: E402
 from tests.fakes.telegram import FakeTelegram, RateLimits  # noqa: E402
 

@@ -11,20 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bot.curation.taxonomy import Taxonomy, load_taxonomy
-from bot.delivery.publish import Renderer
-from bot.delivery.worker import ChatHook, DeliveryWorker, Sender
-from bot.metrics import Metrics
-from bot.pipeline import Pipeline, PipelineOptions
-from bot.sources.arxiv import ArxivClient
-from bot.sources.hf import HFClient
-from bot.store.database import Database
-from bot.summarize.base import Summarizer
+from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy
+from paperwire.bot.delivery.publish import Renderer
+from paperwire.bot.delivery.worker import ChatHook, DeliveryWorker, Sender
+from paperwire.bot.metrics import Metrics
+from paperwire.bot.pipeline import Pipeline, PipelineOptions
+from paperwire.bot.sources.arxiv import ArxivClient
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.store.database import Database
+from paperwire.bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
-    from bot.summarize.factory import Judge
-from bot.summarize.extractive import ExtractiveSummarizer
-from config.settings import Settings
+    from paperwire.bot.summarize.factory import Judge
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer
+from paperwire.config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def build_summarizer(
     extractive = ExtractiveSummarizer()
     if not settings.llm_enabled:
         return extractive, None
-    from bot.summarize.factory import build_llm
+    from paperwire.bot.summarize.factory import build_llm
 
     return build_llm(settings, http, extractive, stack, taxonomy)
 
@@ -111,14 +111,14 @@ def enabled_platforms(settings: Settings) -> list[str]:
 
 def renderers() -> dict[str, Renderer]:
     """Each platform's digest rendering into outbox payloads."""
-    from bot.delivery import slack, telegram
+    from paperwire.bot.delivery import slack, telegram
 
     return {"telegram": telegram.render_payloads, "slack": slack.render_payloads}
 
 
 def previewers() -> dict[str, Callable[[dict], str]]:
     """Each platform's text preview of one payload, for `publish --dry-run`."""
-    from bot.delivery import slack, telegram
+    from paperwire.bot.delivery import slack, telegram
 
     return {"telegram": telegram.preview_payload, "slack": slack.preview_payload}
 
@@ -130,13 +130,13 @@ async def open_senders(services: Services, platforms: list[str]) -> AsyncIterato
     async with AsyncExitStack() as stack:
         senders: dict[str, Sender] = {}
         if "telegram" in platforms:
-            from bot.delivery.telegram import TelegramSender, make_bot
+            from paperwire.bot.delivery.telegram import TelegramSender, make_bot
 
             bot = make_bot(settings.telegram)
             await stack.enter_async_context(bot)
             senders["telegram"] = TelegramSender(bot, settings.telegram)
         if "slack" in platforms:
-            from bot.delivery.slack import SlackSender, make_client
+            from paperwire.bot.delivery.slack import SlackSender, make_client
 
             # The shared aiohttp session is closed by open_services.
             senders["slack"] = SlackSender(make_client(settings.slack, services.http), settings.slack)
@@ -145,7 +145,7 @@ async def open_senders(services: Services, platforms: list[str]) -> AsyncIterato
 
 def chat_hooks(db: Database) -> tuple[ChatHook, ChatHook]:
     """What delivery does to subscriptions when a chat is gone or has moved."""
-    from bot.store import subscriptions
+    from paperwire.bot.store import subscriptions
 
     async def gone(platform: str, chat_id: str, reason: str) -> None:
         async with db.begin() as connection:

@@ -15,14 +15,14 @@ import argparse
 import logging
 import sys
 
-from bot.app import open_services
-from bot.cli import Failure, UsageError
-from bot.curation.taxonomy import TaxonomyError
-from bot.store.database import DatabaseUnavailable
-from bot.views import MessageView, View
-from config.settings import Settings
-from formatters.plain import render_view
-from handlers.core import CommandContext, CommandCore
+from paperwire.bot.app import open_services
+from paperwire.bot.cli import Failure, UsageError
+from paperwire.bot.curation.taxonomy import TaxonomyError
+from paperwire.bot.store.database import DatabaseUnavailable
+from paperwire.bot.views import MessageView, View
+from paperwire.config.settings import Settings
+from paperwire.formatters.plain import render_view
+from paperwire.handlers.core import CommandContext, CommandCore
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from config.settings import ConfigError, Settings, load_settings
+from paperwire.config.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("paperwire")
 
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _verbs() -> dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]]:
-    from bot import verbs
+    from paperwire.bot import verbs
 
     return verbs.VERBS
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.curation.taxonomy import TaxonomyError, load_taxonomy
-from bot.store.database import Database, DatabaseUnavailable
-from config.settings import Settings
+from paperwire.bot.curation.taxonomy import TaxonomyError, load_taxonomy
+from paperwire.bot.store.database import Database, DatabaseUnavailable
+from paperwire.config.settings import Settings
 
 
 def platform_status(settings: Settings) -> dict[str, str]:

@@ -16,21 +16,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.app import Services, renderers
-from bot.delivery.publish import Target, plan_publication
-from bot.models import LANGUAGES, Language
-from bot.sources.errors import FutureDateError, SourceError
-from bot.store import outbox
-from bot.store import subscriptions as subscription_store
-from bot.store.papers import dialect_insert
-from bot.store.schema import deliveries, digests, list_days
-from bot.store.subscriptions import Subscription
-from config.settings import ScheduleSettings
-from formatters.labels import label
-from formatters.slack import SlackMessage
-from formatters.slack_mrkdwn import escape_mrkdwn
-from formatters.telegram import TelegramMessage
-from formatters.telegram_html import escape_html
+from paperwire.bot.app import Services, renderers
+from paperwire.bot.delivery.publish import Target, plan_publication
+from paperwire.bot.models import LANGUAGES, Language
+from paperwire.bot.sources.errors import FutureDateError, SourceError
+from paperwire.bot.store import outbox
+from paperwire.bot.store import subscriptions as subscription_store
+from paperwire.bot.store.papers import dialect_insert
+from paperwire.bot.store.schema import deliveries, digests, list_days
+from paperwire.bot.store.subscriptions import Subscription
+from paperwire.config.settings import ScheduleSettings
+from paperwire.formatters.labels import label
+from paperwire.formatters.slack import SlackMessage
+from paperwire.formatters.slack_mrkdwn import escape_mrkdwn
+from paperwire.formatters.telegram import TelegramMessage
+from paperwire.formatters.telegram_html import escape_html
 
 log = logging.getLogger(__name__)
 

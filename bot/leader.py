@@ -17,7 +17,7 @@ from typing import Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.database import Database
+from paperwire.bot.store.database import Database
 
 log = logging.getLogger(__name__)
 

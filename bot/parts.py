@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bot.app import Services, delivery_worker, open_senders
-from bot.delivery.worker import DeliveryWorker
-from bot.leader import Leadership
-from config.settings import Settings
-from handlers.core import CommandCore
+from paperwire.bot.app import Services, delivery_worker, open_senders
+from paperwire.bot.delivery.worker import DeliveryWorker
+from paperwire.bot.leader import Leadership
+from paperwire.config.settings import Settings
+from paperwire.handlers.core import CommandCore
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class TelegramPart(Part):
         """In webhook mode, the route must exist before the HTTP server starts."""
         if not self.webhook:
             return
-        from bot.telegram_app import add_telegram_webhook_route, build_application
+        from paperwire.bot.telegram_app import add_telegram_webhook_route, build_application
 
         if self.settings.webhook_secret is None:
             self.state = "error: webhook mode needs a secret; set PAPERWIRE_TELEGRAM__WEBHOOK_SECRET"
@@ -210,7 +210,7 @@ class TelegramPart(Part):
         self.spawn(self._run_webhook() if self.webhook else self._run_polling())
 
     async def _run_webhook(self) -> None:
-        from bot.telegram_app import start_webhook, webhook_endpoint
+        from paperwire.bot.telegram_app import start_webhook, webhook_endpoint
 
         assert self.settings.webhook_url is not None and self.settings.webhook_secret is not None
         url = webhook_endpoint(self.settings.webhook_url)
@@ -223,7 +223,7 @@ class TelegramPart(Part):
         await self.leadership.run(self._stop, self._start_polling, self._stop_polling)
 
     async def _start_polling(self) -> None:
-        from bot.telegram_app import build_application, start_polling
+        from paperwire.bot.telegram_app import build_application, start_polling
 
         # A fresh application every time this process leads: one that was shut down stays down.
         self.application = build_application(self.settings, self.core, webhook=False)
@@ -267,7 +267,7 @@ class TelegramPart(Part):
 
 async def _close_application(application: Any) -> None:
     """Stop and shut down a PTB application, even one whose start failed half-way."""
-    from bot.telegram_app import stop
+    from paperwire.bot.telegram_app import stop
 
     with suppress(Exception):
         await stop(application)
@@ -297,7 +297,7 @@ class SlackPart(Part):
         self._stop = asyncio.Event()
 
     def mount(self, web_app: Any) -> None:
-        from bot.slack_app import add_slack_routes, build_app
+        from paperwire.bot.slack_app import add_slack_routes, build_app
 
         self.app = build_app(self.settings, self.core, http=self.services.http)
         if not self.socket_mode:
@@ -309,7 +309,7 @@ class SlackPart(Part):
             self.spawn(self._run_socket_mode())
 
     async def _run_socket_mode(self) -> None:
-        from bot.slack_app import start_socket_mode
+        from paperwire.bot.slack_app import start_socket_mode
 
         assert self.settings.app_token is not None
         token = self.settings.app_token.get_secret_value()
@@ -329,7 +329,7 @@ class SlackPart(Part):
         await self.join(timeout)
         handler, self.handler = self.handler, None
         if handler is not None:
-            from bot.slack_app import stop_socket_mode
+            from paperwire.bot.slack_app import stop_socket_mode
 
             with suppress(Exception):
                 async with asyncio.timeout(max(timeout, 0.5)):

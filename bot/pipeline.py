@@ -13,20 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.curation.classify import topics_for
-from bot.curation.select import curate
-from bot.curation.taxonomy import Taxonomy
-from bot.models import Card, Curation, DayPapers, Digest, DigestEntry, Exclusion, Language, Pick, TopicTrend
-from bot.store import curation as curation_store
-from bot.store import digests as digest_store
-from bot.store import papers as paper_store
-from bot.store.database import Database
-from bot.metrics import Metrics
-from bot.summarize.base import SummaryResult, Summarizer
-from bot.summarize.budget import TokenBudget
+from paperwire.bot.curation.classify import topics_for
+from paperwire.bot.curation.select import curate
+from paperwire.bot.curation.taxonomy import Taxonomy
+from paperwire.bot.models import Card, Curation, DayPapers, Digest, DigestEntry, Exclusion, Language, Pick, TopicTrend
+from paperwire.bot.store import curation as curation_store
+from paperwire.bot.store import digests as digest_store
+from paperwire.bot.store import papers as paper_store
+from paperwire.bot.store.database import Database
+from paperwire.bot.metrics import Metrics
+from paperwire.bot.summarize.base import SummaryResult, Summarizer
+from paperwire.bot.summarize.budget import TokenBudget
 
 if TYPE_CHECKING:
-    from bot.summarize.factory import Judge
+    from paperwire.bot.summarize.factory import Judge
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class Pipeline:
             return None
         verdicts = await self.judge(day_papers) if self.judge is not None else None
         if verdicts:
-            from bot.summarize.judge import merge_judgement  # needs the openai SDK: only with a judge
+            from paperwire.bot.summarize.judge import merge_judgement  # needs the openai SDK: only with a judge
         result = curate(
             list_day,
             day_papers,

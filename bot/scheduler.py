@@ -24,10 +24,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.app import Services
-from bot.jobs import Slot, build_due_digest, deliver_slot, slot_of
-from bot.store import subscriptions as subscription_store
-from config.settings import ScheduleSettings, parse_hhmm
+from paperwire.bot.app import Services
+from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot, slot_of
+from paperwire.bot.store import subscriptions as subscription_store
+from paperwire.config.settings import ScheduleSettings, parse_hhmm
 
 log = logging.getLogger(__name__)
 

@@ -18,18 +18,18 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
 
-from bot.app import Services, enabled_platforms, open_services
-from bot.configcheck import platform_status
-from bot.delivery.publish import register_configured_chats
-from bot.metrics import Metrics
-from bot.scheduler import ServiceScheduler
-from bot.store.database import DatabaseUnavailable
-from bot.views import View
-from bot.parts import DRAIN_SECONDS, Redactor, SlackPart, TelegramPart, WorkerPart
-from bot.web import Health, WebServer, build_web_app
-from config.settings import Settings
-from handlers.core import CommandContext, CommandCore
-from handlers.parse import COMMANDS
+from paperwire.bot.app import Services, enabled_platforms, open_services
+from paperwire.bot.configcheck import platform_status
+from paperwire.bot.delivery.publish import register_configured_chats
+from paperwire.bot.metrics import Metrics
+from paperwire.bot.scheduler import ServiceScheduler
+from paperwire.bot.store.database import DatabaseUnavailable
+from paperwire.bot.views import View
+from paperwire.bot.parts import DRAIN_SECONDS, Redactor, SlackPart, TelegramPart, WorkerPart
+from paperwire.bot.web import Health, WebServer, build_web_app
+from paperwire.config.settings import Settings
+from paperwire.handlers.core import CommandContext, CommandCore
+from paperwire.handlers.parse import COMMANDS
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class Service:
 
 async def serve(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT; 0 after a clean stop."""
-    from bot.cli import Failure
+    from paperwire.bot.cli import Failure
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

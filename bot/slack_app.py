@@ -19,9 +19,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from config.settings import ConfigError, SlackSettings
-from handlers.core import CommandCore
-from handlers.slack import register
+from paperwire.config.settings import ConfigError, SlackSettings
+from paperwire.handlers.core import CommandCore
+from paperwire.handlers.slack import register
 
 log = logging.getLogger(__name__)
 

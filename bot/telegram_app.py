@@ -21,10 +21,10 @@ from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from bot.delivery.telegram import TokenRefused, bot_token, fanout_request, quiet_http_logs
-from config.settings import TelegramSettings
-from handlers.core import CommandCore
-from handlers.telegram import ALLOWED_UPDATES, register, set_command_menu
+from paperwire.bot.delivery.telegram import TokenRefused, bot_token, fanout_request, quiet_http_logs
+from paperwire.config.settings import TelegramSettings
+from paperwire.handlers.core import CommandCore
+from paperwire.handlers.telegram import ALLOWED_UPDATES, register, set_command_menu
 
 log = logging.getLogger(__name__)
 

@@ -10,16 +10,16 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.app import Services, open_services
-from bot.cli import SAMPLE_DAY, SAMPLE_DIR, Failure, UsageError
-from bot.curation.taxonomy import TaxonomyError
-from bot.models import DayPapers
-from bot.pipeline import default_list_day
-from bot.sources.errors import FutureDateError, SourceError, SourceUnavailable
-from bot.sources.files import FileSource, date_from_name, read_file
-from bot.store import papers as paper_store
-from bot.store.database import DatabaseUnavailable
-from config.settings import Settings
+from paperwire.bot.app import Services, open_services
+from paperwire.bot.cli import SAMPLE_DAY, SAMPLE_DIR, Failure, UsageError
+from paperwire.bot.curation.taxonomy import TaxonomyError
+from paperwire.bot.models import DayPapers
+from paperwire.bot.pipeline import default_list_day
+from paperwire.bot.sources.errors import FutureDateError, SourceError, SourceUnavailable
+from paperwire.bot.sources.files import FileSource, date_from_name, read_file
+from paperwire.bot.store import papers as paper_store
+from paperwire.bot.store.database import DatabaseUnavailable
+from paperwire.config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ async def _read_source(args: argparse.Namespace, services: Services) -> tuple[Da
 
 async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
     language = args.lang or settings.digest.language
-    from formatters.markdown import render_markdown
+    from paperwire.formatters.markdown import render_markdown
 
     try:
         async with open_services(settings) as services:
@@ -142,7 +142,7 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def config_check_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.configcheck import check_configuration
+    from paperwire.bot.configcheck import check_configuration
 
     problems, lines = await check_configuration(settings)
     for line in lines:
@@ -181,10 +181,10 @@ async def _ensure_day(args: argparse.Namespace, services: Services) -> date:
 
 
 async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import delivery_worker, enabled_platforms, open_senders, previewers, renderers
-    from bot.delivery.telegram import TokenRefused
-    from bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
-    from bot.store import outbox
+    from paperwire.bot.app import delivery_worker, enabled_platforms, open_senders, previewers, renderers
+    from paperwire.bot.delivery.telegram import TokenRefused
+    from paperwire.bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
+    from paperwire.bot.store import outbox
 
     try:
         async with open_services(settings) as services:
@@ -242,7 +242,7 @@ VERBS["publish"] = publish_verb
 
 
 async def ask_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.ask import ask_verb as run_ask
+    from paperwire.bot.ask import ask_verb as run_ask
 
     return await run_ask(args, settings)
 
@@ -251,7 +251,7 @@ VERBS["ask"] = ask_verb
 
 
 async def serve_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.service import serve
+    from paperwire.bot.service import serve
 
     if args.port is not None:
         settings.server.port = args.port

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from bot.models import Digest, DigestEntry, Exclusion, Language, Paper
+from paperwire.bot.models import Digest, DigestEntry, Exclusion, Language, Paper
 
 MessageKind = Literal["info", "usage", "error", "not_found", "denied", "rate_limited"]
 

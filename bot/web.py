@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.metrics import Metrics
-from bot.store import outbox
-from bot.store.database import Database
+from paperwire.bot.metrics import Metrics
+from paperwire.bot.store import outbox
+from paperwire.bot.store.database import Database
 
 log = logging.getLogger(__name__)
 

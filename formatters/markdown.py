@@ -11,9 +11,9 @@ import json
 import re
 from urllib.parse import quote, urlsplit
 
-from bot.models import Card, Digest, DigestEntry, Exclusion
-from formatters.labels import label, stars
-from formatters.text import join_list, one_line, short_name, trend_observations, truncate
+from paperwire.bot.models import Card, Digest, DigestEntry, Exclusion
+from paperwire.formatters.labels import label, stars
+from paperwire.formatters.text import join_list, one_line, short_name, trend_observations, truncate
 
 MAX_AUTHORS = 10
 SUMMARY_CONTRIBUTION_CHARS = 140

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.models import Card, Digest, Exclusion, Paper
-from bot.views import (
+from paperwire.bot.models import Card, Digest, Exclusion, Paper
+from paperwire.bot.views import (
     CardView,
     DigestView,
     ExcludedView,
@@ -25,8 +25,8 @@ from bot.views import (
     TrendsView,
     View,
 )
-from formatters.labels import label, stars
-from formatters.text import join_list, one_line, short_name, trend_observations, truncate
+from paperwire.formatters.labels import label, stars
+from paperwire.formatters.text import join_list, one_line, short_name, trend_observations, truncate
 
 _ONE_LINER_CHARS = 200
 _LIST_TITLE_CHARS = 120

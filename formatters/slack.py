@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.models import Digest, DigestEntry, Exclusion, Paper
-from formatters.labels import label, stars
-from formatters.slack_limits import (
+from paperwire.bot.models import Digest, DigestEntry, Exclusion, Paper
+from paperwire.formatters.labels import label, stars
+from paperwire.formatters.slack_limits import (
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
     MAX_BUTTON_URL,
@@ -28,7 +28,7 @@ from formatters.slack_limits import (
     slack_length,
     validate_blocks,
 )
-from formatters.slack_mrkdwn import ELLIPSIS, cut_point, escape_mrkdwn, link, one_line, shorten, split_mrkdwn
+from paperwire.formatters.slack_mrkdwn import ELLIPSIS, cut_point, escape_mrkdwn, link, one_line, shorten, split_mrkdwn
 
 __all__ = [
     "EXCLUDED_ACTION_ID",

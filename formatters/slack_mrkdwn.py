@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from formatters.slack_limits import slack_length
+from paperwire.formatters.slack_limits import slack_length
 
 ELLIPSIS = "…"
 _WHITESPACE = re.compile(r"\s+")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.views import (
+from paperwire.bot.views import (
     CardView,
     DigestView,
     ExcludedView,
@@ -25,9 +25,9 @@ from bot.views import (
     TrendsView,
     View,
 )
-from formatters.plain import sparkline
-from formatters.slack import SlackMessage, render_card, render_excluded, render_overview
-from formatters.slack_limits import (
+from paperwire.formatters.plain import sparkline
+from paperwire.formatters.slack import SlackMessage, render_card, render_excluded, render_overview
+from paperwire.formatters.slack_limits import (
     MAX_BLOCKS,
     MAX_CONTEXT_ELEMENTS,
     MAX_HEADER_TEXT,
@@ -35,7 +35,7 @@ from formatters.slack_limits import (
     MAX_TEXT_OBJECT,
     slack_length,
 )
-from formatters.slack_mrkdwn import ELLIPSIS, cut_point, escape_mrkdwn, link, one_line, shorten, split_mrkdwn
+from paperwire.formatters.slack_mrkdwn import ELLIPSIS, cut_point, escape_mrkdwn, link, one_line, shorten, split_mrkdwn
 
 COMMAND = "/papers"
 _MAX_LIST_TITLE = 120

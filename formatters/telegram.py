@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.models import Digest, DigestEntry, Exclusion, Paper
-from formatters.labels import label, stars
-from formatters.telegram_html import (
+from paperwire.bot.models import Digest, DigestEntry, Exclusion, Paper
+from paperwire.formatters.labels import label, stars
+from paperwire.formatters.telegram_html import (
     MAX_CALLBACK_BYTES,
     MAX_MESSAGE_LENGTH,
     escape_attribute,
     escape_html,
     split_html,
 )
-from formatters.text import join_list, one_line, short_name, trend_observations, truncate
+from paperwire.formatters.text import join_list, one_line, short_name, trend_observations, truncate
 
 logger = logging.getLogger(__name__)
 

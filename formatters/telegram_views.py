@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bot.models import DigestEntry
-from bot.views import (
+from paperwire.bot.models import DigestEntry
+from paperwire.bot.views import (
     CardView,
     DigestView,
     ExcludedView,
@@ -26,17 +26,17 @@ from bot.views import (
     TrendsView,
     View,
 )
-from formatters.labels import label
-from formatters.plain import sparkline
-from formatters.telegram import (
+from paperwire.formatters.labels import label
+from paperwire.formatters.plain import sparkline
+from paperwire.formatters.telegram import (
     Button,
     TelegramMessage,
     render_card,
     render_excluded,
     render_overview,
 )
-from formatters.telegram_html import MAX_CALLBACK_BYTES, escape_attribute, escape_html, split_html
-from formatters.text import one_line, truncate
+from paperwire.formatters.telegram_html import MAX_CALLBACK_BYTES, escape_attribute, escape_html, split_html
+from paperwire.formatters.text import one_line, truncate
 
 EXCLUDED_PREFIX = "x:"
 CARD_PREFIX = "p:"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 
-from bot.models import Digest, TopicTrend
-from formatters.labels import label
+from paperwire.bot.models import Digest, TopicTrend
+from paperwire.formatters.labels import label
 
 SHORT_NAME_CHARS = 40
 ELLIPSIS = "…"

@@ -13,26 +13,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from bot.curation.taxonomy import Taxonomy
-from bot.models import Language
-from bot.pipeline import Pipeline
-from bot.sources.arxiv import ArxivClient
-from bot.sources.hf import HFClient
-from bot.sources.lookup import SingleFlight
-from bot.store.database import Database
-from bot.store.subscriptions import Subscription
-from bot.views import HelpView, MessageView, View
-from config.settings import CommandSettings
-from handlers import parse
-from handlers.cache import TTLCache
-from handlers.lookup import PaperLookup
-from handlers.messages import message, text_reply, usage_line
-from handlers.queries import Answer, Queries
-from handlers.ratelimit import RateLimiter
-from handlers.subscribing import ChatSubscriptions
+from paperwire.bot.curation.taxonomy import Taxonomy
+from paperwire.bot.models import Language
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.sources.arxiv import ArxivClient
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.sources.lookup import SingleFlight
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.subscriptions import Subscription
+from paperwire.bot.views import HelpView, MessageView, View
+from paperwire.config.settings import CommandSettings
+from paperwire.handlers import parse
+from paperwire.handlers.cache import TTLCache
+from paperwire.handlers.lookup import PaperLookup
+from paperwire.handlers.messages import message, text_reply, usage_line
+from paperwire.handlers.queries import Answer, Queries
+from paperwire.handlers.ratelimit import RateLimiter
+from paperwire.handlers.subscribing import ChatSubscriptions
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from paperwire.bot.app import Services
 
 log = logging.getLogger(__name__)
 

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import Card, Language, Paper
-from bot.store.digests import Placement
-from bot.pipeline import Pipeline
-from bot.sources.arxiv import ArxivClient
-from bot.sources.hf import HFClient
-from bot.sources.lookup import SingleFlight, lookup_paper
-from bot.store import digests as digest_store
-from bot.store import papers as paper_store
-from bot.store.database import Database
+from paperwire.bot.models import Card, Language, Paper
+from paperwire.bot.store.digests import Placement
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.sources.arxiv import ArxivClient
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.sources.lookup import SingleFlight, lookup_paper
+from paperwire.bot.store import digests as digest_store
+from paperwire.bot.store import papers as paper_store
+from paperwire.bot.store.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.models import Language
-from bot.views import MessageKind, MessageView
+from paperwire.bot.models import Language
+from paperwire.bot.views import MessageKind, MessageView
 
 EN: Final[dict[str, str]] = {
     # Usage: one line per command, then what it does.

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from bot.models import LANGUAGES, Language
-from bot.sources.ids import normalize_arxiv_ref
-from config.settings import check_timezone, parse_hhmm
+from paperwire.bot.models import LANGUAGES, Language
+from paperwire.bot.sources.ids import normalize_arxiv_ref
+from paperwire.config.settings import check_timezone, parse_hhmm
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90

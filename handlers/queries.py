@@ -10,15 +10,15 @@ import logging
 from datetime import date, timedelta
 
 
-from bot.curation.taxonomy import Taxonomy
-from bot.models import DigestEntry, Language, Pick
-from bot.pipeline import Pipeline
-from bot.sources.errors import PaperNotFound, SourceError
-from bot.store import curation as curation_store
-from bot.store import digests as digest_store
-from bot.store import papers as paper_store
-from bot.store.database import Database
-from bot.views import (
+from paperwire.bot.curation.taxonomy import Taxonomy
+from paperwire.bot.models import DigestEntry, Language, Pick
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.sources.errors import PaperNotFound, SourceError
+from paperwire.bot.store import curation as curation_store
+from paperwire.bot.store import digests as digest_store
+from paperwire.bot.store import papers as paper_store
+from paperwire.bot.store.database import Database
+from paperwire.bot.views import (
     CardView,
     DigestView,
     ExcludedView,
@@ -30,11 +30,11 @@ from bot.views import (
     TrendsView,
     View,
 )
-from config.settings import CommandSettings
-from formatters.labels import label
-from handlers.lookup import FoundPaper, PaperLookup
-from handlers.messages import message, text_reply, usage_line
-from handlers.parse import DayRef, PaperCommand
+from paperwire.config.settings import CommandSettings
+from paperwire.formatters.labels import label
+from paperwire.handlers.lookup import FoundPaper, PaperLookup
+from paperwire.handlers.messages import message, text_reply, usage_line
+from paperwire.handlers.parse import DayRef, PaperCommand
 
 log = logging.getLogger(__name__)
 

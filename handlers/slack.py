@@ -20,13 +20,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.views import MessageView, View
-from config.settings import SlackSettings
-from formatters.slack import EXCLUDED_ACTION_ID, OPEN_ACTION_PREFIX, SlackMessage
-from formatters.slack_views import COMMAND, render_view
-from handlers import parse
-from handlers.core import ChatKind, CommandContext, CommandCore
-from handlers.messages import message
+from paperwire.bot.views import MessageView, View
+from paperwire.config.settings import SlackSettings
+from paperwire.formatters.slack import EXCLUDED_ACTION_ID, OPEN_ACTION_PREFIX, SlackMessage
+from paperwire.formatters.slack_views import COMMAND, render_view
+from paperwire.handlers import parse
+from paperwire.handlers.core import ChatKind, CommandContext, CommandCore
+from paperwire.handlers.messages import message
 
 log = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.curation.taxonomy import Taxonomy
-from bot.models import LANGUAGES, Language
-from bot.store import subscriptions as subscription_store
-from bot.store.database import Database
-from bot.store.subscriptions import Subscription
-from bot.views import SubscriptionView, View
-from handlers.cache import TTLCache
-from handlers.messages import message, text_reply, usage_line
-from handlers.parse import SettingsCommand
+from paperwire.bot.curation.taxonomy import Taxonomy
+from paperwire.bot.models import LANGUAGES, Language
+from paperwire.bot.store import subscriptions as subscription_store
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.subscriptions import Subscription
+from paperwire.bot.views import SubscriptionView, View
+from paperwire.handlers.cache import TTLCache
+from paperwire.handlers.messages import message, text_reply, usage_line
+from paperwire.handlers.parse import SettingsCommand
 
 ALL_TOPICS = {"all", "*", "全部", "所有"}
 MAX_TOPIC_NAME_WORDS = 4

@@ -19,17 +19,17 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.delivery.ratelimit import KeyedPacers, Pacer
-from bot.delivery.telegram import bot_rate, chat_rate, seconds, send_message
-from bot.models import LANGUAGES
-from bot.views import MessageView, View
-from config.settings import TelegramSettings
-from formatters.telegram import TelegramMessage
-from formatters.telegram_views import CARD_PREFIX, EXCLUDED_PREFIX, callback_command, render_view
-from formatters.text import truncate
-from handlers import parse
-from handlers.core import ChatKind, CommandContext, CommandCore
-from handlers.messages import message as reply_text
+from paperwire.bot.delivery.ratelimit import KeyedPacers, Pacer
+from paperwire.bot.delivery.telegram import bot_rate, chat_rate, seconds, send_message
+from paperwire.bot.models import LANGUAGES
+from paperwire.bot.views import MessageView, View
+from paperwire.config.settings import TelegramSettings
+from paperwire.formatters.telegram import TelegramMessage
+from paperwire.formatters.telegram_views import CARD_PREFIX, EXCLUDED_PREFIX, callback_command, render_view
+from paperwire.formatters.text import truncate
+from paperwire.handlers import parse
+from paperwire.handlers.core import ChatKind, CommandContext, CommandCore
+from paperwire.handlers.messages import message as reply_text
 
 log = logging.getLogger(__name__)
 

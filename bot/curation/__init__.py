@@ -1,8 +1,8 @@
 """Curation: which of a day's papers are picked, in which topic, and why the rest are not."""
 
-from bot.curation.classify import Classification, classify, topics_for
-from bot.curation.select import curate
-from bot.curation.taxonomy import (
+from paperwire.bot.curation.classify import Classification, classify, topics_for
+from paperwire.bot.curation.select import curate
+from paperwire.bot.curation.taxonomy import (
     Family,
     Taxonomy,
     TaxonomyError,

@@ -11,8 +11,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.curation.taxonomy import Taxonomy
-from bot.models import Paper
+from paperwire.bot.curation.taxonomy import Taxonomy
+from paperwire.bot.models import Paper
 
 # Where a keyword is found says how much it means: a title is what the paper is about.
 TITLE_WEIGHT = 3.0

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from bot.curation.classify import Classification, classify, topics_of
-from bot.curation.taxonomy import Taxonomy
-from bot.models import Curation, Exclusion, ExclusionKind, LocalizedText, Paper, Pick
+from paperwire.bot.curation.classify import Classification, classify, topics_of
+from paperwire.bot.curation.taxonomy import Taxonomy
+from paperwire.bot.models import Curation, Exclusion, ExclusionKind, LocalizedText, Paper, Pick
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.models import Digest, Language
-from bot.pipeline import Pipeline
-from bot.store import outbox
-from bot.store import subscriptions as subscription_store
-from bot.store.database import Database
-from config.settings import ChatTarget
+from paperwire.bot.models import Digest, Language
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.store import outbox
+from paperwire.bot.store import subscriptions as subscription_store
+from paperwire.bot.store.database import Database
+from paperwire.config.settings import ChatTarget
 
 log = logging.getLogger(__name__)
 

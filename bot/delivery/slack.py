@@ -20,11 +20,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.worker import ChatGone, PlatformStopped, Rejected, RetryLater, SendOutcome, Sent
-from bot.models import Digest
-from bot.store.outbox import Delivery
-from config.settings import SlackSettings
-from formatters.slack import SlackMessage, render_digest
+from paperwire.bot.delivery.worker import ChatGone, PlatformStopped, Rejected, RetryLater, SendOutcome, Sent
+from paperwire.bot.models import Digest
+from paperwire.bot.store.outbox import Delivery
+from paperwire.config.settings import SlackSettings
+from paperwire.formatters.slack import SlackMessage, render_digest
 
 __all__ = [
     "HEADROOM",

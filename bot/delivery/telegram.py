@@ -34,12 +34,12 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.delivery.worker import ChatGone, ChatMoved, PlatformStopped, Rejected, RetryLater, SendOutcome, Sent
-from bot.models import Digest
-from bot.store.outbox import Delivery
-from config.settings import TelegramSettings
-from formatters.telegram import TelegramMessage, render_digest
-from formatters.telegram_views import excluded_callback
+from paperwire.bot.delivery.worker import ChatGone, ChatMoved, PlatformStopped, Rejected, RetryLater, SendOutcome, Sent
+from paperwire.bot.models import Digest
+from paperwire.bot.store.outbox import Delivery
+from paperwire.config.settings import TelegramSettings
+from paperwire.formatters.telegram import TelegramMessage, render_digest
+from paperwire.formatters.telegram_views import excluded_callback
 
 PLATFORM = "telegram"
 # Connections for the fan-out: enough for the per-bot rate times a slow round trip.

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
-from bot.delivery.ratelimit import KeyedPacers, Pacer
-from bot.metrics import Metrics
-from bot.store import outbox
-from bot.store.database import Database
-from bot.store.outbox import Delivery
+from paperwire.bot.delivery.ratelimit import KeyedPacers, Pacer
+from paperwire.bot.metrics import Metrics
+from paperwire.bot.store import outbox
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.outbox import Delivery
 
 log = logging.getLogger(__name__)
 

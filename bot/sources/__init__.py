@@ -3,13 +3,13 @@
 Sources return papers and never store them.
 """
 
-from bot.sources.arxiv import ArxivClient
-from bot.sources.errors import FutureDateError, PaperNotFound, SourceError, SourceUnavailable
-from bot.sources.files import FileSource, read_file
-from bot.sources.hf import HFClient
-from bot.sources.ids import normalize_arxiv_ref
-from bot.sources.lookup import SingleFlight, lookup_paper
-from bot.sources.parse import parse_daily_payload, parse_paper_payload
+from paperwire.bot.sources.arxiv import ArxivClient
+from paperwire.bot.sources.errors import FutureDateError, PaperNotFound, SourceError, SourceUnavailable
+from paperwire.bot.sources.files import FileSource, read_file
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.sources.ids import normalize_arxiv_ref
+from paperwire.bot.sources.lookup import SingleFlight, lookup_paper
+from paperwire.bot.sources.parse import parse_daily_payload, parse_paper_payload
 
 __all__ = [
     "ArxivClient",

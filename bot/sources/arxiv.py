@@ -11,10 +11,10 @@ from datetime import datetime
 
 import aiohttp
 
-from bot.models import Paper, split_arxiv_id
-from bot.sources.errors import PaperNotFound, SourceError
-from bot.sources.http import HttpResult, RetryPolicy, get_once, service_name, with_retries
-from bot.sources.parse import collapse_whitespace
+from paperwire.bot.models import Paper, split_arxiv_id
+from paperwire.bot.sources.errors import PaperNotFound, SourceError
+from paperwire.bot.sources.http import HttpResult, RetryPolicy, get_once, service_name, with_retries
+from paperwire.bot.sources.parse import collapse_whitespace
 
 logger = logging.getLogger(__name__)
 

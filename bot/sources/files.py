@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from bot.models import DayPapers
-from bot.sources.errors import SourceError
-from bot.sources.parse import parse_daily_payload
+from paperwire.bot.models import DayPapers
+from paperwire.bot.sources.errors import SourceError
+from paperwire.bot.sources.parse import parse_daily_payload
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.models import DayPapers, Paper, split_arxiv_id
-from bot.sources.errors import FutureDateError, PaperNotFound, SourceError
-from bot.sources.http import HttpResult, RetryPolicy, get_once, service_name, with_retries
-from bot.sources.parse import daily_items, parse_daily_payload, parse_paper_payload
+from paperwire.bot.models import DayPapers, Paper, split_arxiv_id
+from paperwire.bot.sources.errors import FutureDateError, PaperNotFound, SourceError
+from paperwire.bot.sources.http import HttpResult, RetryPolicy, get_once, service_name, with_retries
+from paperwire.bot.sources.parse import daily_items, parse_daily_payload, parse_paper_payload
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.sources.errors import SourceError, SourceUnavailable
+from paperwire.bot.sources.errors import SourceError, SourceUnavailable
 
 logger = logging.getLogger(__name__)
 

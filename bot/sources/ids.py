@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.models import split_arxiv_id
+from paperwire.bot.models import split_arxiv_id
 
 _ARXIV_PREFIX = re.compile(r"^arxiv:\s*", re.IGNORECASE)
 # Host and route of a paper page; the id (and maybe a version, `.pdf`, a query) follows.

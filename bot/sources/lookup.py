@@ -7,11 +7,11 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
-from bot.models import Paper
-from bot.sources.arxiv import ArxivClient
-from bot.sources.errors import PaperNotFound, SourceError, SourceUnavailable
-from bot.sources.hf import HFClient
-from bot.sources.ids import normalize_arxiv_ref
+from paperwire.bot.models import Paper
+from paperwire.bot.sources.arxiv import ArxivClient
+from paperwire.bot.sources.errors import PaperNotFound, SourceError, SourceUnavailable
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.sources.ids import normalize_arxiv_ref
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.models import DayPapers, Paper, split_arxiv_id
-from bot.sources.errors import SourceError
+from paperwire.bot.models import DayPapers, Paper, split_arxiv_id
+from paperwire.bot.sources.errors import SourceError
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import Curation, Exclusion, Pick
-from bot.store.papers import dialect_insert, get_papers
-from bot.store.schema import curated_days, exclusions, list_entries, papers, picks
+from paperwire.bot.models import Curation, Exclusion, Pick
+from paperwire.bot.store.papers import dialect_insert, get_papers
+from paperwire.bot.store.schema import curated_days, exclusions, list_entries, papers, picks
 
 
 async def save_curation(

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import Card, Paper
-from bot.store.papers import dialect_insert, paper_from_row
-from bot.store.schema import digests, papers, picks, summaries
+from paperwire.bot.models import Card, Paper
+from paperwire.bot.store.papers import dialect_insert, paper_from_row
+from paperwire.bot.store.schema import digests, papers, picks, summaries
 
 
 @dataclass(slots=True)

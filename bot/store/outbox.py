@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.papers import dialect_insert
-from bot.store.schema import deliveries
+from paperwire.bot.store.papers import dialect_insert
+from paperwire.bot.store.schema import deliveries
 
 PENDING, SENDING, SENT, FAILED, CANCELLED, ABANDONED = (
     "pending",

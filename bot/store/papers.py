@@ -12,8 +12,8 @@ from sqlalchemy import JSON, Row, bindparam, case, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import DayPapers, Paper
-from bot.store.schema import list_days, list_entries, papers
+from paperwire.bot.models import DayPapers, Paper
+from paperwire.bot.store.schema import list_days, list_entries, papers
 
 
 @dataclass(slots=True)

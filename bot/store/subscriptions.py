@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import LANGUAGES
-from bot.store.papers import dialect_insert
-from bot.store.schema import subscriptions
-from config.settings import check_timezone, parse_hhmm
+from paperwire.bot.models import LANGUAGES
+from paperwire.bot.store.papers import dialect_insert
+from paperwire.bot.store.schema import subscriptions
+from paperwire.config.settings import check_timezone, parse_hhmm
 
 ORIGINS = ("config", "chat")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.models import Card, Language, Paper
+from paperwire.bot.models import Card, Language, Paper
 
 
 @dataclass(slots=True)

@@ -7,9 +7,9 @@ nothing in a card can be invented. A field the text has nothing for stays empty.
 
 from __future__ import annotations
 
-from bot.models import Card, Language, Paper
-from bot.summarize.base import SummaryResult
-from bot.summarize.cues import (
+from paperwire.bot.models import Card, Language, Paper
+from paperwire.bot.summarize.base import SummaryResult
+from paperwire.bot.summarize.cues import (
     CONCESSIVE,
     CONTEXT,
     CONTRIBUTION,
@@ -39,7 +39,7 @@ from bot.summarize.cues import (
     TRAILING_CONNECTOR,
     USES,
 )
-from bot.summarize.sentences import normalize_space, split_sentences
+from paperwire.bot.summarize.sentences import normalize_space, split_sentences
 
 MODEL = "extractive"
 PROMPT_VERSION = "extractive-1"

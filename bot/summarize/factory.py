@@ -8,13 +8,13 @@ from contextlib import AsyncExitStack
 import aiohttp
 import openai
 
-from bot.curation.taxonomy import Taxonomy
-from bot.models import Paper
-from bot.summarize.base import Summarizer
-from bot.summarize.fulltext import FullTextFetcher
-from bot.summarize.judge import JudgeVerdict, judge_day
-from bot.summarize.llm import LLMSummarizer
-from config.settings import Settings
+from paperwire.bot.curation.taxonomy import Taxonomy
+from paperwire.bot.models import Paper
+from paperwire.bot.summarize.base import Summarizer
+from paperwire.bot.summarize.fulltext import FullTextFetcher
+from paperwire.bot.summarize.judge import JudgeVerdict, judge_day
+from paperwire.bot.summarize.llm import LLMSummarizer
+from paperwire.config.settings import Settings
 
 
 Judge = Callable[[Sequence[Paper]], Awaitable[Mapping[str, JudgeVerdict] | None]]

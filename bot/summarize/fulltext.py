@@ -17,7 +17,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.summarize.budget import estimate_tokens
+from paperwire.bot.summarize.budget import estimate_tokens
 
 log = logging.getLogger(__name__)
 

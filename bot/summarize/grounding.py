@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.models import Card
-from bot.summarize.sentences import extract_numbers, split_sentences, unsupported_numbers
+from paperwire.bot.models import Card
+from paperwire.bot.summarize.sentences import extract_numbers, split_sentences, unsupported_numbers
 
 log = logging.getLogger(__name__)
 

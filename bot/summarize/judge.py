@@ -14,9 +14,9 @@ from typing import Any
 import openai
 from pydantic import BaseModel, ValidationError, field_validator
 
-from bot.models import LocalizedText, Paper
-from bot.summarize.budget import TokenBudget
-from bot.summarize.llm import BudgetExhausted, Refusal, ServerDialect, TokenUsage, ask_json, parse_json_object
+from paperwire.bot.models import LocalizedText, Paper
+from paperwire.bot.summarize.budget import TokenBudget
+from paperwire.bot.summarize.llm import BudgetExhausted, Refusal, ServerDialect, TokenUsage, ask_json, parse_json_object
 
 log = logging.getLogger(__name__)
 

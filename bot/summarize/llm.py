@@ -18,12 +18,12 @@ from typing import Any
 import openai
 from pydantic import ValidationError
 
-from bot.models import Card, Language, Paper
-from bot.summarize.base import SummaryResult, Summarizer
-from bot.summarize.budget import TokenBudget, estimate_tokens
-from bot.summarize.fulltext import FullTextFetcher
-from bot.summarize.grounding import check_card, strip_enumerator
-from bot.summarize.prompts import PROMPT_VERSION, card_messages, card_response_format, repair_message, source_block
+from paperwire.bot.models import Card, Language, Paper
+from paperwire.bot.summarize.base import SummaryResult, Summarizer
+from paperwire.bot.summarize.budget import TokenBudget, estimate_tokens
+from paperwire.bot.summarize.fulltext import FullTextFetcher
+from paperwire.bot.summarize.grounding import check_card, strip_enumerator
+from paperwire.bot.summarize.prompts import PROMPT_VERSION, card_messages, card_response_format, repair_message, source_block
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-from bot.models import Card, Language, Paper
+from paperwire.bot.models import Card, Language, Paper
 
 PROMPT_VERSION = "card-1"
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.cli import SAMPLE_DIR, main
-from bot.curation.taxonomy import load_taxonomy
-from bot.pipeline import Pipeline, PipelineOptions, default_list_day
-from bot.sources.files import read_file
-from bot.store.database import Database
-from bot.store.schema import digests, exclusions, picks, summaries
-from bot.summarize.extractive import ExtractiveSummarizer
-from config.settings import DEFAULT_TOPICS_FILE
+from paperwire.bot.cli import SAMPLE_DIR, main
+from paperwire.bot.curation.taxonomy import load_taxonomy
+from paperwire.bot.pipeline import Pipeline, PipelineOptions, default_list_day
+from paperwire.bot.sources.files import read_file
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.schema import digests, exclusions, picks, summaries
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer
+from paperwire.config.settings import DEFAULT_TOPICS_FILE
 from tests.fakes.hf import FakeHF, make_item
 from tests.fakes.llm import FakeLLM
 

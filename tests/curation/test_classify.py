@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.curation.classify import (
+from paperwire.bot.curation.classify import (
     ABSTRACT_WEIGHT,
     KEYWORDS_WEIGHT,
     TITLE_WEIGHT,
@@ -12,9 +12,9 @@ from bot.curation.classify import (
     classify,
     topics_for,
 )
-from bot.curation.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
-from bot.models import Paper
-from config.settings import DEFAULT_TOPICS_FILE
+from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
+from paperwire.bot.models import Paper
+from paperwire.config.settings import DEFAULT_TOPICS_FILE
 
 TINY = """\
 [[topic]]

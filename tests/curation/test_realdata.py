@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.curation.select import curate
-from bot.curation.taxonomy import load_taxonomy
-from bot.sources.files import read_file
-from config.settings import DEFAULT_TOPICS_FILE
+from paperwire.bot.curation.select import curate
+from paperwire.bot.curation.taxonomy import load_taxonomy
+from paperwire.bot.sources.files import read_file
+from paperwire.config.settings import DEFAULT_TOPICS_FILE
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hf-daily"
 

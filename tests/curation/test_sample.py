@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.curation.select import curate
-from bot.curation.taxonomy import Taxonomy, load_taxonomy
-from bot.models import Curation, DayPapers
-from bot.sources.files import read_file
-from config.settings import DEFAULT_TOPICS_FILE
+from paperwire.bot.curation.select import curate
+from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy
+from paperwire.bot.models import Curation, DayPapers
+from paperwire.bot.sources.files import read_file
+from paperwire.config.settings import DEFAULT_TOPICS_FILE
 
 SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "sample"
 DAYS = (date(2026, 2, 19), date(2026, 2, 20))

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.curation.select import curate, score_paper
-from bot.curation.taxonomy import Taxonomy, parse_taxonomy
-from bot.models import Curation, Paper
+from paperwire.bot.curation.select import curate, score_paper
+from paperwire.bot.curation.taxonomy import Taxonomy, parse_taxonomy
+from paperwire.bot.models import Curation, Paper
 
 DAY = date(2026, 2, 20)
 NOW = datetime(2026, 2, 21, 8, 30, tzinfo=UTC)

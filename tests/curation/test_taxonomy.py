@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.curation.taxonomy import Taxonomy, TaxonomyError, load_taxonomy, parse_taxonomy
-from config.settings import DEFAULT_TOPICS_FILE
+from paperwire.bot.curation.taxonomy import Taxonomy, TaxonomyError, load_taxonomy, parse_taxonomy
+from paperwire.config.settings import DEFAULT_TOPICS_FILE
 
 DEFAULT_TOPICS = (
     "agentic-rl", "efficient-llm", "vla", "world-models", "rlvr-alignment", "multi-agent"

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.store import subscriptions
-from bot.store.database import Database
-from bot.store.schema import deliveries
+from paperwire.bot.store import subscriptions
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.schema import deliveries
 
 
 async def outbox_rows(database_url: str) -> list[dict[str, Any]]:

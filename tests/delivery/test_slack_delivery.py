@@ -22,8 +22,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.cli import main
-from bot.delivery.slack import (
+from paperwire.bot.cli import main
+from paperwire.bot.delivery.slack import (
     HEADROOM,
     IN_THREAD,
     PostPacing,
@@ -32,15 +32,15 @@ from bot.delivery.slack import (
     preview_payload,
     render_payloads,
 )
-from bot.delivery.worker import ChatGone, DeliveryWorker, PlatformStopped, Rejected, RetryLater, Sent
-from bot.models import Curation
-from bot.store import outbox, subscriptions
-from bot.store.curation import save_curation
-from bot.store.database import Database
-from bot.store.digests import create_digest
-from bot.store.outbox import Delivery
-from config.settings import SlackSettings
-from formatters.slack import validate_blocks
+from paperwire.bot.delivery.worker import ChatGone, DeliveryWorker, PlatformStopped, Rejected, RetryLater, Sent
+from paperwire.bot.models import Curation
+from paperwire.bot.store import outbox, subscriptions
+from paperwire.bot.store.curation import save_curation
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.digests import create_digest
+from paperwire.bot.store.outbox import Delivery
+from paperwire.config.settings import SlackSettings
+from paperwire.formatters.slack import validate_blocks
 from tests.delivery.stored import expire_leases, outbox_rows, subscription_of, texts_of
 from tests.fakes.slack import CHANNEL_ERRORS, SlackFake
 from tests.fakes.slack_digests import hostile_entries, make_digest
@@ -385,7 +385,7 @@ async def test_a_killed_publish_rerun_sends_only_what_is_missing(
     monkeypatch.setenv("PAPERWIRE_SLACK__IN_FLIGHT", in_flight)
     fake.delay = 0.3  # every answer comes late, so posts are in flight when the kill lands
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *PUBLISH,
+        sys.executable, "-m", "paperwire.bot.cli", *PUBLISH,
         cwd=REPO, env=dict(os.environ), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:

@@ -19,8 +19,8 @@ import pytest
 import telegram
 from telegram.request import HTTPXRequest
 
-from bot.cli import main
-from bot.delivery.telegram import (
+from paperwire.bot.cli import main
+from paperwire.bot.delivery.telegram import (
     PACING_HEADROOM,
     TelegramSender,
     TokenRefused,
@@ -28,10 +28,10 @@ from bot.delivery.telegram import (
     preview_payload,
     render_payloads,
 )
-from bot.delivery.worker import ChatGone, ChatMoved, PlatformStopped, Rejected, RetryLater, Sent
-from bot.store.outbox import Delivery
-from config.settings import TelegramSettings
-from formatters.telegram import TelegramMessage
+from paperwire.bot.delivery.worker import ChatGone, ChatMoved, PlatformStopped, Rejected, RetryLater, Sent
+from paperwire.bot.store.outbox import Delivery
+from paperwire.config.settings import TelegramSettings
+from paperwire.formatters.telegram import TelegramMessage
 from tests.delivery.stored import expire_leases, outbox_rows, subscription_of, texts_of
 from tests.fakes.digests import make_card, make_digest, make_entry, make_paper
 from tests.fakes.telegram import FakeTelegram, RateLimits
@@ -197,7 +197,7 @@ async def test_a_killed_publish_rerun_sends_only_what_is_missing(
     monkeypatch.setenv("PAPERWIRE_TELEGRAM__IN_FLIGHT", in_flight)
     fake.delay = 0.3  # every answer comes late, so sends are in flight when the kill lands
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *PUBLISH,
+        sys.executable, "-m", "paperwire.bot.cli", *PUBLISH,
         cwd=REPO, env=dict(os.environ), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:

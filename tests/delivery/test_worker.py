@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.delivery.worker import (
+from paperwire.bot.delivery.worker import (
     ChatGone,
     ChatMoved,
     DeliveryWorker,
@@ -23,13 +23,13 @@ from bot.delivery.worker import (
     Sent,
     SendOutcome,
 )
-from bot.models import Curation
-from bot.store import outbox
-from bot.store.curation import save_curation
-from bot.store.database import Database
-from bot.store.digests import create_digest
-from bot.store.outbox import Delivery
-from bot.store.schema import deliveries
+from paperwire.bot.models import Curation
+from paperwire.bot.store import outbox
+from paperwire.bot.store.curation import save_curation
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.digests import create_digest
+from paperwire.bot.store.outbox import Delivery
+from paperwire.bot.store.schema import deliveries
 
 DAY = date(2026, 2, 20)
 

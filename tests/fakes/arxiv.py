@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from bot.models import split_arxiv_id
+from paperwire.bot.models import split_arxiv_id
 from tests.fakes.hf import ScriptedServer
 
 _FEED_HEAD = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from bot.models import Card, Digest, DigestEntry, Exclusion, Language, Paper, Pick, TopicTrend
+from paperwire.bot.models import Card, Digest, DigestEntry, Exclusion, Language, Paper, Pick, TopicTrend
 
 LIST_DAY = date(2026, 2, 20)
 TOPIC_NAMES: dict[str, dict[str, str]] = {

@@ -21,7 +21,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from tests.fakes.server import start_local
-from bot.models import Paper
+from paperwire.bot.models import Paper
 
 MODES = (
     "valid",  # a grounded card (or judge verdicts) built from the prompt

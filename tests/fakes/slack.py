@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.server import start_local
-from formatters.slack_limits import validate_blocks
+from paperwire.formatters.slack_limits import validate_blocks
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, CHANNEL_ERRORS, TOKEN_ERRORS, SlackWebApi
 from tests.fakes.slack_events import Ack, EventDelivery, block_action_payload, slash_command_payload
 

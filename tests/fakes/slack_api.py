@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from formatters.slack_limits import MAX_MESSAGE_TEXT, validate_blocks
+from paperwire.formatters.slack_limits import MAX_MESSAGE_TEXT, validate_blocks
 from tests.fakes.slack_events import APP_ID, TEAM_ID
 
 BOT_USER_ID = "U0PAPERWIRE"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from bot.models import Card, Digest, DigestEntry, Exclusion, Language, Paper, Pick
+from paperwire.bot.models import Card, Digest, DigestEntry, Exclusion, Language, Paper, Pick
 
 TOPIC_NAMES: dict[str, dict[str, str]] = {
     "en": {"efficient-llm": "Efficient LLM", "agentic-rl": "Agentic RL", "vla": "VLA"},

@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from tests.fakes.server import start_local
-from formatters.slack import render_digest
+from paperwire.formatters.slack import render_digest
 from tests.fakes.slack import RESPONSE_URL_LIFETIME, SlackFake
 from tests.fakes.slack_digests import hostile_entries, make_digest
 

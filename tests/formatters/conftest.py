@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.models import Card, Digest, DigestEntry, Exclusion, Language, Paper, Pick, TopicTrend
+from paperwire.bot.models import Card, Digest, DigestEntry, Exclusion, Language, Paper, Pick, TopicTrend
 
 LIST_DAY = date(2026, 2, 20)
 PUBLISHED = date(2026, 2, 21)

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 import yaml
 
-from bot.models import Digest, Language, TopicTrend
-from formatters.labels import label, stars
-from formatters.markdown import render_markdown
-from formatters.text import join_list, short_name, trend_observations
+from paperwire.bot.models import Digest, Language, TopicTrend
+from paperwire.formatters.labels import label, stars
+from paperwire.formatters.markdown import render_markdown
+from paperwire.formatters.text import join_list, short_name, trend_observations
 from tests.formatters.conftest import (
     HOSTILE_TITLE,
     make_card,

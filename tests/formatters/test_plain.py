@@ -7,8 +7,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import Card, DigestEntry, Pick
-from bot.views import (
+from paperwire.bot.models import Card, DigestEntry, Pick
+from paperwire.bot.views import (
     CardView,
     DigestView,
     ExcludedView,
@@ -22,7 +22,7 @@ from bot.views import (
     TrendRow,
     TrendsView,
 )
-from formatters.plain import render_view, sparkline
+from paperwire.formatters.plain import render_view, sparkline
 from tests.fakes.digests import HOSTILE_TITLE, TOPIC_NAMES, make_digest, make_entry, make_exclusion, make_paper
 
 DAY = date(2026, 2, 20)
@@ -194,7 +194,7 @@ def test_any_paper_text_renders(title: str, abstract: str, reason: str) -> None:
 def test_the_fast_one_line_path_agrees_with_the_general_one(text: str) -> None:
     import unicodedata
 
-    from formatters.text import one_line
+    from paperwire.formatters.text import one_line
 
     kept = (c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cn"))
     assert one_line(text) == " ".join("".join(kept).split())

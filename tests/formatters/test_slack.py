@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import Card
-from formatters.labels import label
-from formatters.slack import (
+from paperwire.bot.models import Card
+from paperwire.formatters.labels import label
+from paperwire.formatters.slack import (
     EXCLUDED_ACTION_ID,
     OPEN_ACTION_PREFIX,
     SlackMessage,
@@ -23,7 +23,7 @@ from formatters.slack import (
     render_excluded,
     render_overview,
 )
-from formatters.slack_limits import (
+from paperwire.formatters.slack_limits import (
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
     MAX_HEADER_TEXT,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from formatters.slack_limits import slack_length, validate_blocks
+from paperwire.formatters.slack_limits import slack_length, validate_blocks
 
 
 def header(text: str) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import Card, DigestEntry, Pick
-from bot.views import (
+from paperwire.bot.models import Card, DigestEntry, Pick
+from paperwire.bot.views import (
     CardView,
     DigestView,
     ExcludedView,
@@ -24,8 +24,8 @@ from bot.views import (
     TrendsView,
     View,
 )
-from formatters.slack import EXCLUDED_ACTION_ID, SlackMessage, validate_blocks
-from formatters.slack_views import render_view
+from paperwire.formatters.slack import EXCLUDED_ACTION_ID, SlackMessage, validate_blocks
+from paperwire.formatters.slack_views import render_view
 from tests.fakes.slack_digests import (
     HOSTILE_TITLE,
     TOPIC_NAMES,

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
-from bot.models import Card
-from formatters.telegram import Button, TelegramMessage, render_card, render_digest, render_excluded, render_overview
-from formatters.telegram_html import escape_html, split_html, utf16_length, visible_length
-from formatters.text import one_line, short_name
+from paperwire.bot.models import Card
+from paperwire.formatters.telegram import Button, TelegramMessage, render_card, render_digest, render_excluded, render_overview
+from paperwire.formatters.telegram_html import escape_html, split_html, utf16_length, visible_length
+from paperwire.formatters.text import one_line, short_name
 from tests.fakes.digests import (
     HOSTILE_SNIPPETS,
     HOSTILE_TITLE,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import DigestEntry, Pick
-from bot.views import (
+from paperwire.bot.models import DigestEntry, Pick
+from paperwire.bot.views import (
     CardView,
     DigestView,
     ExcludedView,
@@ -25,9 +25,9 @@ from bot.views import (
     TrendsView,
     View,
 )
-from formatters.telegram import TelegramMessage
-from formatters.telegram_html import MAX_CALLBACK_BYTES, MAX_ENTITIES, MAX_MESSAGE_LENGTH
-from formatters.telegram_views import callback_command, card_callback, excluded_callback, render_view
+from paperwire.formatters.telegram import TelegramMessage
+from paperwire.formatters.telegram_html import MAX_CALLBACK_BYTES, MAX_ENTITIES, MAX_MESSAGE_LENGTH
+from paperwire.formatters.telegram_views import callback_command, card_callback, excluded_callback, render_view
 from tests.fakes.digests import HOSTILE_SNIPPETS, HOSTILE_TITLE, TOPIC_NAMES, make_card, make_digest, make_paper
 from tests.fakes.telegram_html import parse_html, utf16_length
 

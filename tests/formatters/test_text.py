@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.models import Language, TopicTrend
-from formatters.labels import label
-from formatters.text import format_count, join_list, one_line, short_name, trend_observations, truncate
+from paperwire.bot.models import Language, TopicTrend
+from paperwire.formatters.labels import label
+from paperwire.formatters.text import format_count, join_list, one_line, short_name, trend_observations, truncate
 from tests.formatters.conftest import make_digest, make_entry
 
 # ---------------------------------------------------------------- one_line

@@ -15,15 +15,15 @@ from typing import TypeVar
 
 import pytest
 
-from bot.curation.taxonomy import Taxonomy, load_taxonomy
-from bot.models import DayPapers, Paper
-from bot.pipeline import Pipeline
-from bot.sources.arxiv import ArxivClient
-from bot.sources.hf import HFClient
-from bot.store.database import Database
-from bot.summarize.extractive import ExtractiveSummarizer
-from config.settings import DEFAULT_TOPICS_FILE, CommandSettings
-from handlers.core import CommandContext, CommandCore
+from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy
+from paperwire.bot.models import DayPapers, Paper
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.sources.arxiv import ArxivClient
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.store.database import Database
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer
+from paperwire.config.settings import DEFAULT_TOPICS_FILE, CommandSettings
+from paperwire.handlers.core import CommandContext, CommandCore
 from tests.fakes.hf import ScriptedServer
 
 DAY_1, DAY_2, DAY_3 = date(2026, 2, 18), date(2026, 2, 19), date(2026, 2, 20)

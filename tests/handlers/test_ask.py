@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from bot import cli
-from bot.ask import chat_address
-from bot.store.database import Database
-from bot.store.subscriptions import Subscription, get_subscription
-from config.settings import load_settings
+from paperwire.bot import cli
+from paperwire.bot.ask import chat_address
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.subscriptions import Subscription, get_subscription
+from paperwire.config.settings import load_settings
 from tests.fakes.hf import FakeHF, make_paper
 from tests.handlers.conftest import fill_store_at, serve_in_thread
 

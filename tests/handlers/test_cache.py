@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.cache import TTLCache
+from paperwire.handlers.cache import TTLCache
 from tests.handlers.conftest import FakeClock
 
 

@@ -9,11 +9,11 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from bot.models import DayPapers, Paper
-from bot.pipeline import Pipeline
-from bot.store import subscriptions as subscription_store
-from bot.store.database import Database
-from bot.views import (
+from paperwire.bot.models import DayPapers, Paper
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.store import subscriptions as subscription_store
+from paperwire.bot.store.database import Database
+from paperwire.bot.views import (
     CardView,
     DigestView,
     ExcludedView,
@@ -25,7 +25,7 @@ from bot.views import (
     TrendsView,
     View,
 )
-from handlers.core import CommandContext, CommandCore
+from paperwire.handlers.core import CommandContext, CommandCore
 from tests.handlers.conftest import DAY_1, DAY_2, DAY_3, FakeClock, make_core, make_pipeline, private
 
 
@@ -344,7 +344,7 @@ async def test_an_internal_failure_is_logged_and_answered(
     async with db.begin() as connection:
         await connection.execute(text("DROP TABLE subscriptions"))
 
-    with caplog.at_level(logging.ERROR, logger="handlers.core"):
+    with caplog.at_level(logging.ERROR, logger="paperwire.handlers.core"):
         view = await ask(core, "today")
 
     assert "something went wrong" in message_of(view, "error")

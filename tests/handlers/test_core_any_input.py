@@ -11,14 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.sources.arxiv import ArxivClient
-from bot.sources.hf import HFClient
-from bot.store.database import Database
-from bot.views import MessageView
-from config.settings import CommandSettings
-from formatters.plain import render_view
-from handlers.core import CommandContext
-from handlers.parse import COMMANDS
+from paperwire.bot.sources.arxiv import ArxivClient
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.store.database import Database
+from paperwire.bot.views import MessageView
+from paperwire.config.settings import CommandSettings
+from paperwire.formatters.plain import render_view
+from paperwire.handlers.core import CommandContext
+from paperwire.handlers.parse import COMMANDS
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.hf import FakeHF
 from tests.handlers.conftest import fill_store, make_core
@@ -77,7 +77,7 @@ def test_any_line_from_anyone_gets_a_view(tmp_path: Path, caplog: pytest.LogCapt
             assert not (isinstance(view, MessageView) and view.kind == "error"), view
             assert render_view(view).endswith("\n")
 
-        with caplog.at_level(logging.ERROR, logger="handlers.core"):
+        with caplog.at_level(logging.ERROR, logger="paperwire.handlers.core"):
             answers()
         assert not caplog.records
     finally:

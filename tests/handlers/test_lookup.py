@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.pipeline import Pipeline
-from bot.sources.arxiv import ArxivClient
-from bot.sources.hf import HFClient
-from bot.store import papers as paper_store
-from bot.store.database import Database
-from bot.views import CardView, MessageView
-from handlers.core import CommandCore
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.sources.arxiv import ArxivClient
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.store import papers as paper_store
+from paperwire.bot.store.database import Database
+from paperwire.bot.views import CardView, MessageView
+from paperwire.handlers.core import CommandCore
 from tests.fakes.arxiv import FakeArxiv, make_entry
 from tests.fakes.hf import FakeHF, make_paper
 from tests.handlers.conftest import make_core, private

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from handlers.messages import EN, ZH, message
+from paperwire.handlers.messages import EN, ZH, message
 
 
 def _fields(text: str) -> set[str]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.parse import (
+from paperwire.handlers.parse import (
     COMMANDS,
     MAX_DAYS,
     DayRef,
@@ -27,7 +27,7 @@ from handlers.parse import (
     UnsubscribeCommand,
     parse_command,
 )
-from handlers.messages import EN
+from paperwire.handlers.messages import EN
 
 
 @pytest.mark.parametrize(

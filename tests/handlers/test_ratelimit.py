@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.ratelimit import RateLimiter
+from paperwire.handlers.ratelimit import RateLimiter
 from tests.handlers.conftest import FakeClock
 
 

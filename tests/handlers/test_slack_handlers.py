@@ -23,19 +23,19 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.curation.taxonomy import load_taxonomy
-from bot.pipeline import Pipeline
-from bot.slack_app import EVENTS_PATH, add_slack_routes, build_app
-from bot.sources.files import read_file
-from bot.sources.hf import HFClient
-from bot.store import subscriptions
-from bot.store.database import Database
-from bot.summarize.extractive import ExtractiveSummarizer
-from config.settings import DEFAULT_TOPICS_FILE, CommandSettings, ConfigError, SlackSettings
-from formatters.slack import EXCLUDED_ACTION_ID, validate_blocks
-from handlers import parse
-from handlers.core import CommandCore
-from handlers.slack import register
+from paperwire.bot.curation.taxonomy import load_taxonomy
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.slack_app import EVENTS_PATH, add_slack_routes, build_app
+from paperwire.bot.sources.files import read_file
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.store import subscriptions
+from paperwire.bot.store.database import Database
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer
+from paperwire.config.settings import DEFAULT_TOPICS_FILE, CommandSettings, ConfigError, SlackSettings
+from paperwire.formatters.slack import EXCLUDED_ACTION_ID, validate_blocks
+from paperwire.handlers import parse
+from paperwire.handlers.core import CommandCore
+from paperwire.handlers.slack import register
 from tests.fakes.hf import FakeHF, make_paper
 from tests.fakes.slack import Ack, SlackFake
 from tests.fakes.slack_events import block_action_payload, sign, slash_command_payload
@@ -426,13 +426,13 @@ async def test_a_failure_is_logged_with_its_traceback_and_the_user_gets_an_apolo
     register(bolt, sample_core(db, pipeline), settings=settings, render=exploding)
     await serve(app=bolt)
 
-    with caplog.at_level(logging.ERROR, logger="handlers.slack"):
+    with caplog.at_level(logging.ERROR, logger="paperwire.handlers.slack"):
         ack, answers = await ask(fake, "help")
 
     assert ack.status == 200
     assert "Sorry, something went wrong" in reply_text(answers)
     assert "exploded" not in reply_text(answers) and "Traceback" not in reply_text(answers)
-    failure = next(record for record in caplog.records if record.name == "handlers.slack")
+    failure = next(record for record in caplog.records if record.name == "paperwire.handlers.slack")
     assert failure.exc_info is not None and "renderer exploded" in str(failure.exc_info[1])
 
 

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.pipeline import Pipeline
-from bot.slack_app import build_app, start_socket_mode, stop_socket_mode
-from bot.store.database import Database
-from config.settings import SlackSettings
-from formatters.slack import EXCLUDED_ACTION_ID, validate_blocks
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.slack_app import build_app, start_socket_mode, stop_socket_mode
+from paperwire.bot.store.database import Database
+from paperwire.config.settings import SlackSettings
+from paperwire.formatters.slack import EXCLUDED_ACTION_ID, validate_blocks
 from tests.fakes.slack import SlackFake
 from tests.fakes.slack_events import block_action_payload
 from tests.handlers.test_slack_handlers import (

@@ -17,17 +17,17 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bot.curation.taxonomy import load_taxonomy
-from bot.pipeline import Pipeline
-from bot.sources.files import read_file
-from bot.store import subscriptions
-from bot.store.database import Database
-from bot.summarize.extractive import ExtractiveSummarizer
-from bot.telegram_app import build_application, start_polling, stop
-from config.settings import DEFAULT_TOPICS_FILE, CommandSettings, TelegramSettings
-from handlers.core import CommandCore
-from handlers.messages import message as reply_text
-from handlers.telegram import COMMAND_MENU, COMMANDS, command_for_start, start_parameter
+from paperwire.bot.curation.taxonomy import load_taxonomy
+from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.sources.files import read_file
+from paperwire.bot.store import subscriptions
+from paperwire.bot.store.database import Database
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer
+from paperwire.bot.telegram_app import build_application, start_polling, stop
+from paperwire.config.settings import DEFAULT_TOPICS_FILE, CommandSettings, TelegramSettings
+from paperwire.handlers.core import CommandCore
+from paperwire.handlers.messages import message as reply_text
+from paperwire.handlers.telegram import COMMAND_MENU, COMMANDS, command_for_start, start_parameter
 from tests.fakes.telegram import FakeTelegram, RateLimits
 
 SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "sample"
@@ -308,7 +308,7 @@ async def test_a_failed_reply_is_logged_with_its_traceback_and_never_shown(
     replies = await ask(app, fake, PRIVATE, "/topics")
     assert [reply["plain_text"] for reply in replies] == [reply_text("en", "internal_error")]
     [record] = errors(caplog)
-    assert record.name == "handlers.telegram" and record.exc_info is not None
+    assert record.name == "paperwire.handlers.telegram" and record.exc_info is not None
     assert "Traceback" not in replies[0]["text"]
 
 

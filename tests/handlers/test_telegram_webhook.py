@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.store.database import Database
-from bot.telegram_app import (
+from paperwire.bot.store.database import Database
+from paperwire.bot.telegram_app import (
     SECRET_HEADER,
     WEBHOOK_PATH,
     add_telegram_webhook_route,
@@ -25,8 +25,8 @@ from bot.telegram_app import (
     stop,
     webhook_endpoint,
 )
-from config.settings import TelegramSettings
-from handlers.core import CommandCore
+from paperwire.config.settings import TelegramSettings
+from paperwire.handlers.core import CommandCore
 from tests.fakes.telegram import FakeTelegram, RateLimits
 from tests.handlers.test_telegram_handlers import sample_command_core
 

@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import Services, open_services
-from config.settings import Settings
+from paperwire.bot.app import Services, open_services
+from paperwire.config.settings import Settings
 from tests.fakes.hf import FakeHF, make_item
 
 # (title, abstract) templates; every paper here is invented.

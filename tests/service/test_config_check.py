@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from paperwire.bot.cli import main
 
 SECRETS = ("123456:SECRET-telegram-token", "xoxb-SECRET-slack", "hunter2-db-password")
 

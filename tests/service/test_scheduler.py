@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Services
-from bot.delivery.publish import register_configured_chats
-from bot.jobs import NOTICE_INDEX_BASE, Slot, build_due_digest, deliver_slot
-from bot.scheduler import RETRY_JOB, ServiceScheduler, build_trigger, fire_times, last_fire_time, slot_trigger
-from bot.sources.files import parse_daily_payload
-from bot.store import subscriptions as subscription_store
-from bot.store.schema import deliveries, digests, list_days
-from config.settings import ChatTarget, ScheduleSettings
+from paperwire.bot.app import Services
+from paperwire.bot.delivery.publish import register_configured_chats
+from paperwire.bot.jobs import NOTICE_INDEX_BASE, Slot, build_due_digest, deliver_slot
+from paperwire.bot.scheduler import RETRY_JOB, ServiceScheduler, build_trigger, fire_times, last_fire_time, slot_trigger
+from paperwire.bot.sources.files import parse_daily_payload
+from paperwire.bot.store import subscriptions as subscription_store
+from paperwire.bot.store.schema import deliveries, digests, list_days
+from paperwire.config.settings import ChatTarget, ScheduleSettings
 from tests.fakes.hf import FakeHF
 from tests.service.conftest import OpenServices, day_items
 

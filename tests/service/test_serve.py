@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.store.database import Database
-from bot.store.outbox import SENDING, SENT
-from bot.store.schema import deliveries
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.outbox import SENDING, SENT
+from paperwire.bot.store.schema import deliveries
 from tests.fakes.hf import FakeHF
 from tests.fakes.telegram import FakeTelegram, RateLimits
 from tests.service.conftest import ServeProcess, day_items, due_now_environment, yesterday_utc

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.leader import Leadership
-from bot.store.database import Database
-from bot.store.outbox import SENT
-from bot.store.schema import deliveries, digests
+from paperwire.bot.leader import Leadership
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.outbox import SENT
+from paperwire.bot.store.schema import deliveries, digests
 from tests.conftest import POSTGRES_URL, reset_postgres
 from tests.fakes.hf import FakeHF
 from tests.fakes.slack import SlackFake

@@ -9,12 +9,12 @@ from datetime import date
 import aiohttp
 import pytest
 
-from bot.delivery.publish import Target, plan_publication
-from bot.app import renderers
-from bot.metrics import Metrics
-from bot.service import Service
-from bot.store.database import Database
-from bot.web import METRICS_CONTENT_TYPE, Health, WebServer, build_web_app
+from paperwire.bot.delivery.publish import Target, plan_publication
+from paperwire.bot.app import renderers
+from paperwire.bot.metrics import Metrics
+from paperwire.bot.service import Service
+from paperwire.bot.store.database import Database
+from paperwire.bot.web import METRICS_CONTENT_TYPE, Health, WebServer, build_web_app
 from tests.fakes.telegram import FakeTelegram, RateLimits
 from tests.service.conftest import OpenServices
 from tests.service.test_scheduler import store_day

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from bot.sources.arxiv import ArxivClient, parse_atom_entry
-from bot.sources.errors import PaperNotFound, SourceError, SourceUnavailable
+from paperwire.bot.sources.arxiv import ArxivClient, parse_atom_entry
+from paperwire.bot.sources.errors import PaperNotFound, SourceError, SourceUnavailable
 from tests.fakes.arxiv import FakeArxiv, make_entry
 
 INTERVAL = 0.2

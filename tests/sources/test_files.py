@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sources.errors import SourceError
-from bot.sources.files import FileSource, read_file
+from paperwire.bot.sources.errors import SourceError
+from paperwire.bot.sources.files import FileSource, read_file
 from tests.fakes.hf import make_item, make_items
 
 
@@ -85,7 +85,7 @@ def test_badly_named_json_files_are_ignored_with_a_warning(
     write(folder / "2026-13-40.json", make_items(1))
     source = FileSource(folder)
 
-    with caplog.at_level(logging.WARNING, logger="bot.sources.files"):
+    with caplog.at_level(logging.WARNING, logger="paperwire.bot.sources.files"):
         days = source.days()
         source.days()
 
@@ -119,7 +119,7 @@ def test_folder_iteration_skips_a_broken_file_and_goes_on(
     write(folder / "2026-02-23.json", {"status": "error", "message": "no data key"})
     source = FileSource(folder)
 
-    with caplog.at_level(logging.WARNING, logger="bot.sources.files"):
+    with caplog.at_level(logging.WARNING, logger="paperwire.bot.sources.files"):
         days = list(source.iter_days())
 
     assert [day.list_day for day in days] == [date(2026, 2, 18), date(2026, 2, 20)]

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import aiohttp
 import pytest
 
-from bot.sources.errors import FutureDateError, PaperNotFound, SourceError, SourceUnavailable
-from bot.sources.hf import HFClient
+from paperwire.bot.sources.errors import FutureDateError, PaperNotFound, SourceError, SourceUnavailable
+from paperwire.bot.sources.hf import HFClient
 from tests.fakes.hf import FakeHF, make_item, make_items, make_paper
 
 DAY = date(2026, 2, 20)
@@ -163,7 +163,7 @@ async def test_malformed_items_are_skipped_and_the_day_kept(
         make_item("2602.00005", "Kept two"),
     ]
 
-    with caplog.at_level(logging.WARNING, logger="bot.sources.parse"):
+    with caplog.at_level(logging.WARNING, logger="paperwire.bot.sources.parse"):
         day = await client(session, fake_hf).fetch_day(DAY)
 
     assert [paper.title for paper in day.papers] == ["Kept one", "Kept two"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.sources.http import parse_retry_after, service_name
+from paperwire.bot.sources.http import parse_retry_after, service_name
 
 NOW = datetime(2026, 2, 20, 12, 0, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.models import split_arxiv_id
-from bot.sources.ids import normalize_arxiv_ref
+from paperwire.bot.models import split_arxiv_id
+from paperwire.bot.sources.ids import normalize_arxiv_ref
 
 
 @pytest.mark.parametrize(

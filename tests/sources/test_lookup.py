@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.models import Paper
-from bot.sources.arxiv import ArxivClient
-from bot.sources.errors import PaperNotFound, SourceUnavailable
-from bot.sources.hf import HFClient
-from bot.sources.lookup import SingleFlight, lookup_paper
+from paperwire.bot.models import Paper
+from paperwire.bot.sources.arxiv import ArxivClient
+from paperwire.bot.sources.errors import PaperNotFound, SourceUnavailable
+from paperwire.bot.sources.hf import HFClient
+from paperwire.bot.sources.lookup import SingleFlight, lookup_paper
 from tests.fakes.arxiv import FakeArxiv, make_entry
 from tests.fakes.hf import FakeHF, make_paper
 

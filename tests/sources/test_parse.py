@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.sources.errors import SourceError
-from bot.sources.parse import parse_daily_payload, parse_paper_payload
+from paperwire.bot.sources.errors import SourceError
+from paperwire.bot.sources.parse import parse_daily_payload, parse_paper_payload
 from tests.fakes.hf import make_item, make_paper
 
 DAY = date(2026, 2, 20)
@@ -121,7 +121,7 @@ def test_bad_items_are_skipped_by_name_and_the_day_goes_on(caplog: pytest.LogCap
         make_item("2602.00007", "Good Two"),
     ]
 
-    with caplog.at_level(logging.WARNING, logger="bot.sources.parse"):
+    with caplog.at_level(logging.WARNING, logger="paperwire.bot.sources.parse"):
         day = parse_daily_payload(items, DAY, "2026-02-20.json")
 
     assert [paper.arxiv_id for paper in day.papers] == ["2602.00001", "2602.00007"]

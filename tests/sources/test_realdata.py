@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sources.files import FileSource, read_file
+from paperwire.bot.sources.files import FileSource, read_file
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "hf-daily"
 

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from bot.store.database import Database
-from bot.store.schema import metadata
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.schema import metadata
 
 
 def _drift(connection: Connection) -> list[object]:

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select, text
 
-from bot.models import DayPapers, Paper
-from bot.store import papers as store
-from bot.store.database import SCHEMA_HEAD, Database
-from bot.store.schema import papers as papers_table
+from paperwire.bot.models import DayPapers, Paper
+from paperwire.bot.store import papers as store
+from paperwire.bot.store.database import SCHEMA_HEAD, Database
+from paperwire.bot.store.schema import papers as papers_table
 
 DAY = date(2026, 2, 20)
 
@@ -127,7 +127,7 @@ def test_schema_head_matches_the_newest_migration() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from bot.store.database import MIGRATIONS_DIR, SCHEMA_HEAD
+    from paperwire.bot.store.database import MIGRATIONS_DIR, SCHEMA_HEAD
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.store.database import Database
-from bot.store.subscriptions import (
+from paperwire.bot.store.database import Database
+from paperwire.bot.store.subscriptions import (
     active_subscriptions,
     deactivate,
     get_subscription,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.summarize.budget import TokenBudget, estimate_tokens
+from paperwire.bot.summarize.budget import TokenBudget, estimate_tokens
 
 
 def test_reservations_count_against_the_limit_until_committed() -> None:

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import Card, Paper
-from bot.summarize.base import Summarizer, SummaryResult
-from bot.summarize.extractive import (
+from paperwire.bot.models import Card, Paper
+from paperwire.bot.summarize.base import Summarizer, SummaryResult
+from paperwire.bot.summarize.extractive import (
     MAX_FIELD_CHARS,
     MAX_ONE_LINER_CHARS,
     MAX_POINTS,
@@ -20,7 +20,7 @@ from bot.summarize.extractive import (
     ExtractiveSummarizer,
     summarize_extractive,
 )
-from bot.summarize.sentences import normalize_space, numbers_supported
+from paperwire.bot.summarize.sentences import normalize_space, numbers_supported
 from tests.conftest import SHARED_DATA
 
 # Invented abstracts, one sentence per role, so each field has one right answer.

@@ -12,10 +12,10 @@ import openai
 import pytest
 from aiohttp import web
 
-from bot.models import Paper
-from bot.summarize.extractive import ExtractiveSummarizer
-from bot.summarize.fulltext import FullTextFetcher, extract_article_text, first_sections
-from bot.summarize.llm import LLMSummarizer
+from paperwire.bot.models import Paper
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer
+from paperwire.bot.summarize.fulltext import FullTextFetcher, extract_article_text, first_sections
+from paperwire.bot.summarize.llm import LLMSummarizer
 from tests.fakes.hf import ScriptedServer
 from tests.fakes.llm import FakeLLM
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.models import Card
-from bot.summarize.grounding import GroundingSource, check_card, check_sentence, extract_names
-from bot.summarize.sentences import split_sentences
+from paperwire.bot.models import Card
+from paperwire.bot.summarize.grounding import GroundingSource, check_card, check_sentence, extract_names
+from paperwire.bot.summarize.sentences import split_sentences
 
 SOURCE = (
     "Title: SparseFlow: Learned Block Sparsity for Long-Context Decoding\n"

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import openai
 import pytest
 
-from bot.summarize.budget import TokenBudget
-from bot.summarize.judge import JudgeVerdict, judge_day, merge_judgement
-from bot.summarize.llm import ServerDialect, TokenUsage
+from paperwire.bot.summarize.budget import TokenBudget
+from paperwire.bot.summarize.judge import JudgeVerdict, judge_day, merge_judgement
+from paperwire.bot.summarize.llm import ServerDialect, TokenUsage
 from tests.fakes.llm import FakeLLM, invented_papers
 
 PAPERS = invented_papers()

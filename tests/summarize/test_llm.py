@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 import openai
 import pytest
 
-from bot.models import Card, Language, Paper
-from bot.summarize import llm as llm_module
-from bot.summarize.budget import TokenBudget
-from bot.summarize.extractive import ExtractiveSummarizer, summarize_extractive
-from bot.summarize.llm import LLMSummarizer
-from bot.summarize.prompts import CARD_FIELDS, PROMPT_VERSION
+from paperwire.bot.models import Card, Language, Paper
+from paperwire.bot.summarize import llm as llm_module
+from paperwire.bot.summarize.budget import TokenBudget
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer, summarize_extractive
+from paperwire.bot.summarize.llm import LLMSummarizer
+from paperwire.bot.summarize.prompts import CARD_FIELDS, PROMPT_VERSION
 from tests.fakes.llm import FakeLLM, invented_papers
 
 PAPERS = invented_papers()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.summarize.sentences import (
+from paperwire.bot.summarize.sentences import (
     extract_numbers,
     normalize_space,
     numbers_supported,
