@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from paperwire.bot.archive.pages import ArchivePages
+from paperwire.bot.archive.reader import ArchiveReader
 from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy
 from paperwire.bot.delivery.publish import Renderer
 from paperwire.bot.delivery.worker import ChatHook, DeliveryWorker, Sender
@@ -23,7 +25,7 @@ from paperwire.bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
     from paperwire.bot.summarize.factory import Judge
-from paperwire.bot.summarize.extractive import ExtractiveSummarizer
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer, summarize_extractive
 from paperwire.config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,19 @@ async def open_services(settings: Settings, metrics: Metrics | None = None) -> A
             max_retries=settings.sources.max_retries,
         )
         yield Services(settings, db, http, taxonomy, summarizer, pipeline, hf, arxiv, metrics)
+
+
+def archive_pages(services: Services) -> ArchivePages:
+    """The web archive and feeds over the stored digests (read-only)."""
+    reader = ArchiveReader(
+        services.db,
+        topic_names=services.taxonomy.topic_names,
+        trends=services.pipeline.trends,
+        card_key=services.summarizer.cache_key,
+        fallback_card=summarize_extractive,
+        source_name=services.pipeline.options.source_name,
+    )
+    return ArchivePages(reader, tuple(topic.id for topic in services.taxonomy.topics))
 
 
 def enabled_platforms(settings: Settings) -> list[str]:

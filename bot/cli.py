@@ -121,6 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, help="HTTP port (default: server.port)")
 
+    site = verbs.add_parser(
+        "site",
+        help="write the web archive and Atom feeds as static files",
+        description="Write the archive pages (digests/index.html, digests/YYYY-MM-DD.html and .zh.html) "
+        "and the Atom feeds (feed.xml, papers.xml, papers-<topic>.xml) of every stored digest into a folder, "
+        "for any static host. Reads the database; writes only into --out.",
+    )
+    site.add_argument("--out", required=True, help="folder to write into (created if missing)")
+    site.add_argument(
+        "--base-url",
+        help="where the site will be served, e.g. https://example.org/papers/ (default: server.public_url, else /)",
+    )
+
     config = verbs.add_parser("config", help="check the settings", description="Work with the settings.")
     config_verbs = config.add_subparsers(dest="config_verb", metavar="ACTION")
     config_verbs.required = True

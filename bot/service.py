@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
 
-from paperwire.bot.app import Services, enabled_platforms, open_services
+from paperwire.bot.app import Services, archive_pages, enabled_platforms, open_services
 from paperwire.bot.configcheck import platform_status
 from paperwire.bot.delivery.publish import register_configured_chats
 from paperwire.bot.metrics import Metrics
@@ -26,6 +26,7 @@ from paperwire.bot.scheduler import ServiceScheduler
 from paperwire.bot.store.database import DatabaseUnavailable
 from paperwire.bot.views import View
 from paperwire.bot.parts import DRAIN_SECONDS, Redactor, SlackPart, TelegramPart, WorkerPart
+from paperwire.bot.archive.routes import add_archive_routes
 from paperwire.bot.web import Health, WebServer, build_web_app
 from paperwire.config.settings import Settings
 from paperwire.handlers.core import CommandContext, CommandCore
@@ -92,6 +93,12 @@ class Service:
         core.on_subscription_change = self.scheduler.refresh
         self.health = Health(services.db)
         self.web = WebServer(build_web_app(self.health, services.metrics), self.settings.server.host, self.settings.server.port)
+        add_archive_routes(
+            self.web.app,
+            archive_pages(services),
+            default_language=self.settings.digest.language,
+            public_url=self.settings.server.public_url,
+        )
         self._status = status
 
     def wake_workers(self) -> None:

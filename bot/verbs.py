@@ -10,7 +10,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from paperwire.bot.app import Services, open_services
+from paperwire.bot.app import Services, archive_pages, open_services
+from paperwire.bot.archive.site import write_site
 from paperwire.bot.cli import SAMPLE_DAY, SAMPLE_DIR, Failure, UsageError
 from paperwire.bot.curation.taxonomy import TaxonomyError
 from paperwire.bot.models import DayPapers
@@ -259,3 +260,22 @@ async def serve_verb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 VERBS["serve"] = serve_verb
+
+
+async def site_verb(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the web archive and its feeds as static files."""
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    async with open_services(settings) as services:
+        report = await write_site(
+            archive_pages(services),
+            out,
+            default_language=settings.digest.language,
+            base_url=args.base_url or settings.server.public_url or "/",
+        )
+    print(f"wrote {report.pages} pages and {report.feeds} feeds for {report.days} digests to {out}")
+    return 0
+
+
+VERBS["site"] = site_verb

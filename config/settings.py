@@ -161,6 +161,9 @@ class ServerSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # The public address of the archive pages and feeds (e.g. "https://papers.example.org/");
+    # unset, links use the address each request came to.
+    public_url: str | None = None
 
 
 class ScheduleSettings(BaseModel):

@@ -52,6 +52,15 @@ EN: Final[dict[str, str]] = {
     "no_digest": "No digest for {date} yet.",
     "no_papers_day": "No papers on the Daily Papers list for {date}.",
     "more": "(continued)",
+    "archive": "Archive",
+    "archive_title": "Daily AI Papers archive",
+    "archive_empty": "No digest has been published yet.",
+    "archive_picks": "{count} picks",
+    "feed_digests": "Daily AI Papers",
+    "feed_papers": "Daily AI Papers: picked papers",
+    "feed_papers_topic": "Daily AI Papers: {topic}",
+    "page_not_found": "Not found",
+    "other_language": "中文",
 }
 
 ZH: Final[dict[str, str]] = {
@@ -99,6 +108,15 @@ ZH: Final[dict[str, str]] = {
     "no_digest": "{date} 暂无日报。",
     "no_papers_day": "{date} 的 Daily Papers 列表没有论文。",
     "more": "（续）",
+    "archive": "归档",
+    "archive_title": "Daily AI Papers 归档",
+    "archive_empty": "还没有发布过日报。",
+    "archive_picks": "精选 {count} 篇",
+    "feed_digests": "Daily AI Papers",
+    "feed_papers": "Daily AI Papers：精选论文",
+    "feed_papers_topic": "Daily AI Papers：{topic}",
+    "page_not_found": "未找到",
+    "other_language": "English",
 }
 
 TABLES: Final[dict[str, dict[str, str]]] = {"en": EN, "zh": ZH}

@@ -1,0 +1,66 @@
+"""The archive's routes on the service's aiohttp server: `/digests/`, `/digests/YYYY-MM-DD`,
+`/feed.xml` and `/papers.xml`, each with `?lang=zh|en`. GETs only; nothing is built here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiohttp import web
+
+from paperwire.bot.archive.pages import ArchivePages, Page
+from paperwire.formatters.html import LANGUAGES, Links
+
+
+def add_archive_routes(
+    app: web.Application, pages: ArchivePages, *, default_language: str, public_url: str | None = None
+) -> None:
+    """Register the archive's GET routes; links point at `public_url` or the request's origin."""
+
+    def context(request: web.Request) -> tuple[str, Links] | web.Response:
+        language = request.query.get("lang", default_language)
+        if language not in LANGUAGES:
+            return web.Response(status=400, text=f"lang must be one of: {', '.join(LANGUAGES)}\n")
+        base = public_url.rstrip("/") + "/" if public_url else f"{request.url.origin()}/"
+        return language, Links(base=base, default_language=default_language)
+
+    def respond(page: Page) -> web.Response:
+        return web.Response(status=page.status, body=page.body, headers={"Content-Type": page.content_type})
+
+    async def index(request: web.Request) -> web.StreamResponse:
+        found = context(request)
+        if isinstance(found, web.Response):
+            return found
+        return respond(await pages.index(*found))
+
+    async def day(request: web.Request) -> web.StreamResponse:
+        found = context(request)
+        if isinstance(found, web.Response):
+            return found
+        language, links = found
+        try:
+            list_day = date.fromisoformat(request.match_info["day"])
+        except ValueError:
+            return respond(pages.not_found("a day is written YYYY-MM-DD", language, links))
+        return respond(await pages.day(list_day, language, links))
+
+    async def digests_feed(request: web.Request) -> web.StreamResponse:
+        found = context(request)
+        if isinstance(found, web.Response):
+            return found
+        return respond(await pages.digests_feed(*found))
+
+    async def papers_feed(request: web.Request) -> web.StreamResponse:
+        found = context(request)
+        if isinstance(found, web.Response):
+            return found
+        language, links = found
+        return respond(await pages.papers_feed(language, links, request.query.get("topic") or None))
+
+    async def to_index(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPMovedPermanently(f"/digests/{request.query_string and '?' + request.query_string}")
+
+    app.router.add_get("/digests", to_index)
+    app.router.add_get("/digests/", index)
+    app.router.add_get(r"/digests/{day}", day)
+    app.router.add_get("/feed.xml", digests_feed)
+    app.router.add_get("/papers.xml", papers_feed)
