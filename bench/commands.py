@@ -1,13 +1,16 @@
 """Benchmark the chat command core on the whole saved archive.
 
-    python bench/commands.py [--data DIR] [--db PATH] [--seed N]
+    python bench/commands.py [--data DIR] [--db PATH | --database-url URL] [--seed N] [--open-loop RATE]
 
 Imports DATA_DIR (default ../shared/data/hf-daily next to the repository) into SQLite with
 the real pipeline unless the database already holds it, publishes digests of the last few
 list days, then measures in-process (CommandCore.handle plus rendering, as `paperwire ask`
 does it): `paper <id>` for 500 random stored ids (first ask, which makes and caches the
 card, and a second ask), `search <two words>` for 200 word pairs from real titles, and
-rounds of 200 concurrent mixed commands from 200 distinct users.
+rounds of 200 concurrent mixed commands from 200 distinct users, and with `--open-loop
+RATE` mixed commands arriving at RATE per second for 10 s whatever the replies do (the
+latency a user sees under that load). `--database-url` runs it all on PostgreSQL; with
+`--data` pointing at `bench/synth.py`'s output it measures a ~100k-paper archive.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ PAPER_LOOKUPS = 500
 SEARCHES = 200
 CONCURRENT = 200
 ROUNDS = 5
+OPEN_LOOP_SECONDS = 10
 _WORD = re.compile(r"^[A-Za-z][A-Za-z-]{3,}$")
 
 
@@ -133,16 +137,34 @@ def mixed_commands(ids: list[str], queries: list[str], topics: list[str], count:
     return [rng.choice(makers)() for _ in range(count)]
 
 
+async def open_loop(asker: Asker, lines: list[str], rate: float) -> list[float]:
+    """Start one command every 1/rate seconds, never waiting for replies; each one's latency."""
+    timings = [0.0] * len(lines)
+
+    async def one(index: int, line: str) -> None:
+        timings[index] = await timed(lambda: asker.ask(line))
+
+    tasks = []
+    started = time.perf_counter()
+    for index, line in enumerate(lines):
+        delay = started + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index, line)))
+    await asyncio.gather(*tasks)
+    return timings
+
+
 async def main(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
-    scratch = None if args.db else Path(tempfile.mkdtemp(prefix="paperwire-bench-"))
-    db_path = Path(args.db) if args.db else scratch / "bench.sqlite3"  # type: ignore[operator]
-    db = Database(f"sqlite+aiosqlite:///{db_path}")
+    scratch = None if args.db or args.database_url else Path(tempfile.mkdtemp(prefix="paperwire-bench-"))
+    db_path = Path(args.db) if args.db else (scratch / "bench.sqlite3" if scratch else None)
+    db = Database(args.database_url or f"sqlite+aiosqlite:///{db_path}")
     await db.start()
     try:
         taxonomy = load_taxonomy(DEFAULT_TOPICS_FILE)
         pipeline = Pipeline(db, taxonomy, ExtractiveSummarizer())
-        print(f"database: {db_path}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+        print(f"database: {db.safe_url}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
         await import_archive(Path(args.data), db, pipeline)
         async with db.connect() as connection:
             days = await paper_store.known_list_days(connection)
@@ -193,6 +215,15 @@ async def main(args: argparse.Namespace) -> None:
             f"concurrent commands, rounds 2-{ROUNDS}: median {statistics.median(warm):.0f} commands/s, "
             f"worst {min(warm):.0f}; first round {rates[0]:.0f}"
         )
+        if args.open_loop:
+            count = int(args.open_loop * OPEN_LOOP_SECONDS)
+            lines = mixed_commands(ids, queries, topic_ids, count, rng)
+            timings = await open_loop(asker, lines, args.open_loop)
+            print(summary(f"open loop {args.open_loop:g}/s for {OPEN_LOOP_SECONDS} s", timings))
+            by_kind: dict[str, list[float]] = {}
+            for line, timing in zip(lines, timings, strict=True):
+                by_kind.setdefault(line.split()[0].lstrip("/").split("@")[0], []).append(timing)
+            print("   " + ", ".join(f"{kind} p99 {percentile(values, 0.99):.1f} ms" for kind, values in sorted(by_kind.items())))
         print(f"load average {os.getloadavg()[0]:.2f} at the end")
         if asker.failures:
             print(f"{len(asker.failures)} commands failed, e.g. {asker.failures[0]}")
@@ -206,6 +237,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder of YYYY-MM-DD.json (default: %(default)s)")
     parser.add_argument("--db", help="SQLite file to use or reuse (default: a new temporary file)")
+    parser.add_argument("--database-url", help="a PostgreSQL (or other) SQLAlchemy URL instead of SQLite")
+    parser.add_argument("--open-loop", type=float, help="also run mixed commands arriving at this rate per second")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the sampled ids and queries")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("paperwire.bot.sources").setLevel(logging.ERROR)  # the archive's known malformed items

@@ -136,6 +136,7 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
                 skipped += len(report.skipped)
                 bar.update(1)
             bar.close()
+            await services.db.refresh_statistics()
     except (DatabaseUnavailable, TaxonomyError) as error:
         raise Failure(str(error)) from None
     print(f"imported {len(days)} days: {inserted} papers loaded, {updated} updated, {skipped} items skipped")

@@ -17,6 +17,7 @@ from paperwire.bot.sources.errors import PaperNotFound, SourceError
 from paperwire.bot.store import curation as curation_store
 from paperwire.bot.store import digests as digest_store
 from paperwire.bot.store import papers as paper_store
+from paperwire.bot.store import search as search_store
 from paperwire.bot.store.database import Database
 from paperwire.bot.views import (
     CardView,
@@ -130,7 +131,7 @@ class Queries:
             paper = await paper_store.find_by_title(connection, command.text)
             matched = None
             if paper is None:
-                hits = await paper_store.search_papers(connection, command.text, limit=5)
+                hits = await search_store.search_papers(connection, command.text, limit=5)
                 best = next((hit for hit in hits if hit.title_match), None)
                 paper = best.paper if best is not None else None
                 matched = message(language, "card_matched", text=command.text)
@@ -161,7 +162,7 @@ class Queries:
 
     async def search(self, words: str, language: Language) -> PaperListView:
         async with self.db.connect() as connection:
-            hits = await paper_store.search_papers(connection, words, limit=self.settings.search_results)
+            hits = await search_store.search_papers(connection, words, limit=self.settings.search_results)
         names = self.taxonomy.topic_names(language)
         items = []
         for hit in hits:

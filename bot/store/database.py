@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision. Checking it with one query lets an up-to-date
 # database skip importing Alembic at start (a test keeps it equal to Alembic's head).
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003_search_titles"
 # Any constant works; it only has to be the same for every paperwire replica.
 _MIGRATION_LOCK_KEY = 0x70617065
 
@@ -87,6 +87,12 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    async def refresh_statistics(self) -> None:
+        """ANALYZE after a bulk load: until autovacuum gets to it, PostgreSQL's planner thinks
+        the new rows are not there and picks scans that read every search match."""
+        async with self.engine.begin() as connection:
+            await connection.execute(text("ANALYZE" if self.dialect == "postgresql" else "PRAGMA optimize"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

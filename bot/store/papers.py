@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Row, bindparam, case, func, select, text
+from sqlalchemy import JSON, Row, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,13 +24,6 @@ class UpsertCounts:
         self.inserted += other.inserted
         self.updated += other.updated
         return self
-
-
-@dataclass(slots=True)
-class SearchHit:
-    paper: Paper
-    rank: float
-    title_match: bool
 
 
 def dialect_insert(connection: AsyncConnection, table: Any) -> Any:
@@ -269,63 +261,6 @@ async def papers_needing_topics(
         .limit(limit)
     )
     return [paper_from_row(row) for row in rows]
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def search_terms(query: str, limit: int = 12) -> list[str]:
-    """The words of a search, lower-cased, without FTS syntax."""
-    return [word.lower() for word in _WORD.findall(query)][:limit]
-
-
-async def search_papers(connection: AsyncConnection, query: str, limit: int = 10) -> list[SearchHit]:
-    """Best matches for the words in `query`: full-text rank, title matches first."""
-    terms = search_terms(query)
-    if not terms:
-        return []
-    pool = max(limit * 5, 50)
-    if connection.dialect.name == "postgresql":
-        rows = await _search_postgres(connection, terms, pool)
-    else:
-        rows = await _search_sqlite(connection, terms, pool)
-    hits = []
-    for row in rows:
-        paper = paper_from_row(row)
-        title = paper.title.lower()
-        hits.append(SearchHit(paper=paper, rank=float(row.rank), title_match=all(t in title for t in terms)))
-    hits.sort(key=lambda hit: (not hit.title_match, hit.rank))
-    return hits[:limit]
-
-
-async def _search_sqlite(connection: AsyncConnection, terms: list[str], pool: int) -> Sequence[Row[Any]]:
-    columns = ", ".join(f"p.{column.name}" for column in papers.columns)
-    sql = text(
-        f"SELECT {columns}, bm25(papers_fts, 10.0, 1.0, 4.0) AS rank "
-        "FROM papers_fts JOIN papers AS p ON p.rowid = papers_fts.rowid "
-        "WHERE papers_fts MATCH :match ORDER BY rank LIMIT :pool"
-    ).columns(*papers.columns, rank=None)
-    quoted = ['"' + term.replace('"', "") + '"' for term in terms]
-    rows = (await connection.execute(sql, {"match": " ".join(quoted), "pool": pool})).all()
-    if not rows and len(terms) > 1:
-        rows = (await connection.execute(sql, {"match": " OR ".join(quoted), "pool": pool})).all()
-    return rows
-
-
-async def _search_postgres(connection: AsyncConnection, terms: list[str], pool: int) -> Sequence[Row[Any]]:
-    sql = text(
-        "SELECT papers.*, -ts_rank_cd(search_vector, query) AS rank "
-        "FROM papers, to_tsquery('english', :query) AS query "
-        "WHERE search_vector @@ query ORDER BY rank LIMIT :pool"
-    )
-    safe = [re.sub(r"[^\w]", "", term) for term in terms]
-    safe = [term for term in safe if term]
-    if not safe:
-        return []
-    rows = (await connection.execute(sql, {"query": " & ".join(safe), "pool": pool})).all()
-    if not rows and len(safe) > 1:
-        rows = (await connection.execute(sql, {"query": " | ".join(safe), "pool": pool})).all()
-    return rows
 
 
 async def listed_in_topic(

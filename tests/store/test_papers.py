@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 
 from paperwire.bot.models import DayPapers, Paper
 from paperwire.bot.store import papers as store
+from paperwire.bot.store import search
 from paperwire.bot.store.database import SCHEMA_HEAD, Database
 from paperwire.bot.store.schema import papers as papers_table
 
@@ -92,10 +93,10 @@ async def test_search_ranks_title_matches_first(db: Database) -> None:
     async with db.begin() as connection:
         await store.upsert_papers(connection, items)
     async with db.connect() as connection:
-        hits = await store.search_papers(connection, "sparse attention")
-        none = await store.search_papers(connection, "quantum chromodynamics")
-        either = await store.search_papers(connection, "robot grasping")
-        hostile = await store.search_papers(connection, 'sparse" OR title:* NEAR( )) --')
+        hits = await search.search_papers(connection, "sparse attention")
+        none = await search.search_papers(connection, "quantum chromodynamics")
+        either = await search.search_papers(connection, "robot grasping")
+        hostile = await search.search_papers(connection, 'sparse" OR title:* NEAR( )) --')
     assert hits[0].paper.arxiv_id == "2602.00002"
     assert hits[0].title_match
     assert {hit.paper.arxiv_id for hit in hits} == {"2602.00001", "2602.00002", "2602.00004"}
@@ -109,8 +110,8 @@ async def test_search_index_follows_updates(db: Database) -> None:
         await store.upsert_papers(connection, [paper("2602.00001", "Old words", abstract="nothing")])
         await store.upsert_papers(connection, [paper("2602.00001", "Speculative decoding", abstract="nothing")])
     async with db.connect() as connection:
-        assert [h.paper.arxiv_id for h in await store.search_papers(connection, "speculative")] == ["2602.00001"]
-        assert await store.search_papers(connection, "old words") == []
+        assert [h.paper.arxiv_id for h in await search.search_papers(connection, "speculative")] == ["2602.00001"]
+        assert await search.search_papers(connection, "old words") == []
 
 
 async def test_migrations_are_applied_once(database_url: str) -> None:
@@ -144,3 +145,25 @@ async def test_topics_can_be_reassigned(db: Database) -> None:
     assert [p.arxiv_id for p in stale] == ["2602.00001"]
     assert after == []
     assert stored is not None and stored.topics == ["world-models", "vla"]
+
+
+async def test_search_ranks_a_bounded_window_but_finds_old_titles(db: Database, monkeypatch) -> None:
+    """A common word ranks only its newest matches (the cost stays bounded as the archive
+    grows), yet a paper whose title holds the words is found however old it is."""
+    monkeypatch.setattr(search, "SEARCH_WINDOW", 3)
+    monkeypatch.setattr(search, "POSTGRES_WINDOW", 3)
+    old_title = paper("2401.00001", "Attention for tool agents", abstract="An old paper about agents.")
+    filler = [
+        paper(f"2602.{n:05d}", f"Filler {n}", abstract="Tool agents everywhere, agents and more agents.")
+        for n in range(2, 12)
+    ]
+    async with db.begin() as connection:
+        await store.upsert_papers(connection, [old_title])
+        await store.upsert_papers(connection, filler)
+    async with db.connect() as connection:
+        title_hits = await search.search_papers(connection, "attention agents", limit=5)
+        common = await search.search_papers(connection, "agents", limit=10)
+    assert title_hits[0].paper.arxiv_id == "2401.00001" and title_hits[0].title_match
+    assert len(common) == 4  # the title match, then the 3 newest abstract matches
+    assert common[0].paper.arxiv_id == "2401.00001"
+    assert {hit.paper.arxiv_id for hit in common[1:]} == {"2602.00009", "2602.00010", "2602.00011"}
