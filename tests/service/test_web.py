@@ -169,3 +169,25 @@ async def test_a_refused_token_degrades_the_service_and_is_never_shown(
     assert body["parts"]["telegram delivery"].startswith("error: telegram refused the token")
     assert wrong_token not in str(body)
     assert "WRONG-token" not in caplog.text
+
+
+async def test_the_service_serves_the_archive_and_feeds_read_only(services_for: OpenServices) -> None:
+    day = date(2026, 2, 20)
+    async with services_for(server={"port": 0}) as services:
+        await store_day(services, day)  # and builds its English digest
+        service = Service(services)
+        await service.start()
+        try:
+            base = f"http://127.0.0.1:{service.web.port}"
+            index = await get(f"{base}/digests/")
+            page = await get(f"{base}/digests/{day}?lang=zh")
+            feed = await get(f"{base}/feed.xml")
+            papers = await get(f"{base}/papers.xml")
+            missing = await get(f"{base}/digests/2026-02-19")
+        finally:
+            await service.stop()
+    assert index[0] == 200 and str(day) in index[2]
+    assert page[0] == 200 and page[1].startswith("text/html") and 'lang="zh"' in page[2]
+    assert feed[0] == 200 and feed[1].startswith("application/atom+xml")
+    assert papers[0] == 200 and "urn:arxiv:" in papers[2]
+    assert missing[0] == 404
