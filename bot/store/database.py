@@ -70,6 +70,14 @@ class Database:
             raise
 
     async def close(self) -> None:
+        if self.dialect == "sqlite":
+            # SQLite's advice for long-lived connections: refresh statistics that have gone
+            # stale (cheap; it only re-analyzes tables that changed a lot).
+            try:
+                async with self.engine.begin() as connection:
+                    await connection.execute(text("PRAGMA optimize"))
+            except Exception as error:  # a closing database must still close
+                log.debug("PRAGMA optimize skipped: %s", error)
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -89,10 +97,11 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def refresh_statistics(self) -> None:
-        """ANALYZE after a bulk load: until autovacuum gets to it, PostgreSQL's planner thinks
-        the new rows are not there and picks scans that read every search match."""
+        """ANALYZE after a bulk load. Without statistics both planners guess badly at 100k
+        papers: PostgreSQL reads every search match, SQLite walks a topic's papers instead
+        of a week of lists (130 ms against 3 ms for `topic`)."""
         async with self.engine.begin() as connection:
-            await connection.execute(text("ANALYZE" if self.dialect == "postgresql" else "PRAGMA optimize"))
+            await connection.execute(text("ANALYZE"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
