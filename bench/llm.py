@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from paperwire.bot.app import open_services  # noqa: E402
-from paperwire.bot.cli import SAMPLE_DAY, SAMPLE_DIR  # noqa: E402
+from paperwire.bot.sample import SAMPLE_DAY, SAMPLE_DIR  # noqa: E402
 from paperwire.bot.sources.files import read_file  # noqa: E402
 from paperwire.config.settings import load_settings  # noqa: E402
 from tests.fakes.llm import FakeLLM  # noqa: E402

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from paperwire.bot.cli import SAMPLE_DIR  # noqa: E402
+from paperwire.bot.sample import SAMPLE_DIR  # noqa: E402
 from paperwire.bot.curation.classify import topics_for  # noqa: E402
 from paperwire.bot.curation.select import curate  # noqa: E402
 from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy  # noqa: E402

@@ -16,7 +16,7 @@ import logging
 import sys
 
 from paperwire.bot.app import open_services
-from paperwire.bot.cli import Failure, UsageError
+from paperwire.bot.errors import Failure, UsageError
 from paperwire.bot.curation.taxonomy import TaxonomyError
 from paperwire.bot.store.database import DatabaseUnavailable
 from paperwire.bot.views import MessageView, View

@@ -12,26 +12,12 @@ import os
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import date
-from pathlib import Path
 from typing import Any
 
+from paperwire.bot.errors import EXIT_FAILED, EXIT_USAGE, Failure, UsageError
 from paperwire.config.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("paperwire")
-
-SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
-SAMPLE_DAY = date(2026, 2, 20)
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A problem with what the user typed; exit code 2."""
-
-
-class Failure(Exception):
-    """The verb could not do its job; one line for the user, exit code 1."""
-
 
 def _list_day(text: str) -> date:
     try:

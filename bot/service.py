@@ -21,6 +21,7 @@ from typing import Any
 from paperwire.bot.app import Services, archive_pages, enabled_platforms, open_services
 from paperwire.bot.configcheck import platform_status
 from paperwire.bot.delivery.publish import register_configured_chats
+from paperwire.bot.errors import Failure
 from paperwire.bot.metrics import Metrics
 from paperwire.bot.scheduler import ServiceScheduler
 from paperwire.bot.store.database import DatabaseUnavailable
@@ -155,8 +156,6 @@ class Service:
 
 async def serve(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT; 0 after a clean stop."""
-    from paperwire.bot.cli import Failure
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from paperwire.bot.app import Services, archive_pages, open_services
 from paperwire.bot.archive.site import write_site
-from paperwire.bot.cli import SAMPLE_DAY, SAMPLE_DIR, Failure, UsageError
+from paperwire.bot.errors import Failure, UsageError
 from paperwire.bot.curation.taxonomy import TaxonomyError
 from paperwire.bot.models import DayPapers
 from paperwire.bot.pipeline import default_list_day
+from paperwire.bot.sample import SAMPLE_DAY, SAMPLE_DIR
 from paperwire.bot.sources.errors import FutureDateError, SourceError, SourceUnavailable
 from paperwire.bot.sources.files import FileSource, date_from_name, read_file
 from paperwire.bot.store import papers as paper_store

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from paperwire.bot.cli import SAMPLE_DIR, main
+from paperwire.bot.cli import main
+from paperwire.bot.sample import SAMPLE_DIR
 from paperwire.bot.curation.taxonomy import load_taxonomy
 from paperwire.bot.pipeline import Pipeline, PipelineOptions, default_list_day
 from paperwire.bot.sources.files import read_file
