@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from paperwire.bot.models import Card, Digest, DigestEntry
+from paperwire.bot.models import Digest, DigestEntry
+from paperwire.formatters.card import build_card, exclusion_reason
 from paperwire.formatters.labels import label, stars
 from paperwire.formatters.text import one_line, short_name, trend_observations
 
@@ -148,7 +148,7 @@ def _day(digest: Digest, links: Links) -> dict:
             {
                 "title": one_line(item.paper.title) or item.paper.arxiv_id,
                 "url": item.paper.abs_url,
-                "reason": one_line(item.reason.get(language) or item.reason.get("en") or item.kind),
+                "reason": exclusion_reason(item, language),
             }
             for item in digest.exclusions
         ],
@@ -164,63 +164,16 @@ def _day(digest: Digest, links: Links) -> dict:
 
 
 def _entry(entry: DigestEntry, names: dict[str, str], language: str, list_day: date | None, links: Links) -> dict:
-    paper = entry.paper
-    card = entry.card
-    authors = [name for name in (one_line(author) for author in paper.authors) if name]
-    shown = ", ".join(authors[:MAX_AUTHORS])
-    if len(authors) > MAX_AUTHORS:
-        shown = label(language, "authors_more", authors=shown)
+    document = build_card(entry, language, names)
     return {
-        "id": paper.arxiv_id,
-        "title": one_line(paper.title) or paper.arxiv_id,
-        "short_name": short_name(one_line(paper.title)) or paper.arxiv_id,
-        "anchor_url": links.paper(list_day, language, paper.arxiv_id) if list_day else paper.abs_url,
-        "authors": shown,
-        "links": _paper_links(paper.abs_url, paper.pdf_url, paper.hf_url, paper.github_repo, language),
-        "topic": one_line(names.get(entry.pick.topic) or entry.pick.topic),
-        "stars": stars(entry.pick.stars, language),
-        "card": _card(card),
-        "note": label(language, "summary_llm" if card.method == "llm" else "summary_extractive"),
+        "id": document.arxiv_id,
+        "title": document.title,
+        "short_name": document.short_name,
+        "anchor_url": links.paper(list_day, language, document.arxiv_id) if list_day else document.abs_url,
+        "authors": document.authors_line(MAX_AUTHORS, et_al=True),
+        "links": document.links,
+        "topic": document.topic_name,
+        "stars": stars(document.stars, language),
+        "card": document,
+        "note": document.method_note,
     }
-
-
-def _card(card: Card) -> dict:
-    return {
-        "one_liner": one_line(card.one_liner),
-        "core": one_line(card.core_innovation),
-        "points": [one_line(point) for point in card.innovation_points if one_line(point)],
-        "results": [one_line(result) for result in card.results if one_line(result)],
-        "insight": one_line(card.key_insight),
-        "takeaways": [
-            (emoji, key, one_line(text))
-            for emoji, key, text in (
-                ("✅", "fits", card.fits),
-                ("⚠️", "limitations", card.limitations),
-                ("📌", "next_action", card.next_action),
-            )
-            if one_line(text)
-        ],
-    }
-
-
-def _paper_links(abs_url: str, pdf_url: str, hf_url: str, repo: str | None, language: str) -> list[dict]:
-    links = [
-        {"label": label(language, "button_arxiv"), "url": abs_url},
-        {"label": label(language, "button_pdf"), "url": pdf_url},
-        {"label": label(language, "button_hf"), "url": hf_url},
-    ]
-    code = _code_url(repo)
-    if code:
-        links.append({"label": label(language, "button_code"), "url": code})
-    return links
-
-
-def _code_url(repo: str | None) -> str:
-    """Only an http(s) URL or an owner/name GitHub slug becomes a link; anything else is dropped."""
-    repo = one_line(repo)
-    if not repo:
-        return ""
-    if "/" in repo and "://" not in repo and repo.count("/") == 1 and " " not in repo:
-        repo = f"https://github.com/{repo}"
-    parts = urlsplit(repo)
-    return repo if parts.scheme in ("http", "https") and parts.netloc else ""

@@ -7,11 +7,10 @@ terminal shows titles as written.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-from paperwire.bot.models import Card, Digest, Exclusion, Paper
+from paperwire.bot.models import Digest
 from paperwire.bot.views import (
     CardView,
     DigestView,
@@ -25,14 +24,14 @@ from paperwire.bot.views import (
     TrendsView,
     View,
 )
+from paperwire.formatters.card import CardDocument, build_card, exclusion_reason
 from paperwire.formatters.labels import label, stars
-from paperwire.formatters.text import join_list, one_line, short_name, trend_observations, truncate
+from paperwire.formatters.text import join_list, one_line, shorten, trend_observations
 
 _ONE_LINER_CHARS = 200
 _LIST_TITLE_CHARS = 120
 _MAX_AUTHORS = 8
 _SPARK = "▁▂▃▄▅▆▇█"
-_GITHUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
 def render_view(view: View) -> str:
@@ -47,11 +46,6 @@ def render_view(view: View) -> str:
 # ---------------------------------------------------------------- text helpers
 
 
-def _flat_all(texts: list[str]) -> list[str]:
-    """The non-empty ones of `texts`, each on one line."""
-    return [flat for flat in map(one_line, texts) if flat]
-
-
 def _cell(text: str) -> str:
     return one_line(text).replace("|", "\\|")
 
@@ -62,20 +56,6 @@ def _link_text(text: str) -> str:
 
 def _link(text: str, url: str) -> str:
     return f"[{_link_text(text)}]({url.replace(' ', '%20').replace(')', '%29')})"
-
-
-def _code_url(repo: str | None) -> str | None:
-    repo = (repo or "").strip()
-    if repo.startswith(("https://", "http://")):
-        return repo
-    if _GITHUB_REPO.match(repo):
-        return f"https://github.com/{repo}"
-    return None
-
-
-def _reason(exclusion: Exclusion, language: str) -> str:
-    reason = exclusion.reason.get(language) or exclusion.reason.get("en") or next(iter(exclusion.reason.values()), "")
-    return one_line(reason) or exclusion.kind
 
 
 # ---------------------------------------------------------------- views
@@ -100,13 +80,13 @@ def _digest(view: DigestView) -> list[str]:
     else:
         lines += [label(language, "description_none"), ""]
     for number, entry in enumerate(digest.entries, 1):
-        paper = entry.paper
-        line = f"{number}. **{short_name(paper.title) or paper.arxiv_id}** {'⭐' * entry.pick.stars}"
-        one_liner = truncate(one_line(entry.card.one_liner), _ONE_LINER_CHARS)
+        document = build_card(entry, language, names)
+        line = f"{number}. **{document.short_name}** {'⭐' * document.stars}"
+        one_liner = shorten(document.one_liner, _ONE_LINER_CHARS)
         if one_liner:
             line += f" — {one_liner}"
         lines.append(line)
-        lines.append(f"   {_link('arXiv:' + paper.arxiv_id, paper.abs_url)} · `paper {paper.arxiv_id}`")
+        lines.append(f"   {_link('arXiv:' + document.arxiv_id, document.abs_url)} · `paper {document.arxiv_id}`")
     excluded = f"**{label(language, 'excluded')}**: {len(digest.exclusions)}"
     lines += ["", f"{excluded} · `excluded {digest.list_day.isoformat()}`"]
     observations = trend_observations(digest)
@@ -124,68 +104,47 @@ def _digest(view: DigestView) -> list[str]:
     return lines
 
 
-def render_card_lines(paper: Paper, card: Card, language: str, topic: str, star_count: int) -> list[str]:
+def render_card_lines(document: CardDocument) -> list[str]:
     """A paper section as in the Markdown post: header lines, then the card's fields."""
-    lines = [f"### {one_line(paper.title) or paper.arxiv_id}", ""]
-    authors = _flat_all(paper.authors)
-    if authors:
-        shown = ", ".join(authors[:_MAX_AUTHORS])
-        if len(authors) > _MAX_AUTHORS:
-            shown += f", … (+{len(authors) - _MAX_AUTHORS})"
-        lines.append(f"**{label(language, 'authors')}**: {shown}  ")
+    language = document.language
+    lines = [f"### {document.title}", ""]
+    if document.authors:
+        lines.append(f"**{label(language, 'authors')}**: {document.authors_line(_MAX_AUTHORS)}  ")
     links = [
-        _link(f"arXiv:{paper.arxiv_id}", paper.abs_url),
-        _link(label(language, "button_pdf"), paper.pdf_url),
-        _link(label(language, "button_hf"), paper.hf_url),
+        _link(f"arXiv:{document.arxiv_id}" if link.kind == "arxiv" else link.label, link.url) for link in document.links
     ]
-    code = _code_url(paper.github_repo)
-    if code:
-        links.append(_link(label(language, "button_code"), code))
     lines.append(f"**{label(language, 'link')}**: {' · '.join(links)}  ")
-    topic_parts = _flat_all([topic]) + ([stars(star_count, language)] if star_count > 0 else [])
+    topic_parts = ([document.topic_name] if document.topic_name else []) + (
+        [stars(document.stars, language)] if document.stars > 0 else []
+    )
     if topic_parts:
         lines.append(f"**{label(language, 'topic')}**: {' · '.join(topic_parts)}")
-    one_liner = one_line(card.one_liner)
-    if one_liner:
-        lines += ["", f"_{one_liner}_"]
-    core, points = one_line(card.core_innovation), _flat_all(card.innovation_points)
+    if document.one_liner:
+        lines += ["", f"_{document.one_liner}_"]
+    core, points = document.core_innovation, document.points
     if core or points:
         lines += ["", f"**{label(language, 'core_innovation')}**" + (f": {core}" if core else "")]
         lines += [f"{number}. {point}" for number, point in enumerate(points, 1)]
-    results = _flat_all(card.results)
-    if results:
-        lines += ["", f"**{label(language, 'results')}**"] + [f"- {result}" for result in results]
-    insight = one_line(card.key_insight)
-    if insight:
-        lines += ["", f"**{label(language, 'key_insight')}**: {insight}"]
-    takeaways = [
-        (mark, key, text)
-        for mark, key, text in (
-            ("✅", "fits", one_line(card.fits)),
-            ("⚠️", "limitations", one_line(card.limitations)),
-            ("📌", "next_action", one_line(card.next_action)),
-        )
-        if text
-    ]
-    if takeaways:
+    if document.results:
+        lines += ["", f"**{label(language, 'results')}**"] + [f"- {result}" for result in document.results]
+    if document.key_insight:
+        lines += ["", f"**{label(language, 'key_insight')}**: {document.key_insight}"]
+    if document.takeaways:
         lines += ["", f"**{label(language, 'takeaways')}**"]
-        lines += [f"- {mark} **{label(language, key)}**: {text}" for mark, key, text in takeaways]
-    method = "summary_llm" if card.method == "llm" else "summary_extractive"
-    lines += ["", f"_{label(language, method)}_"]
+        lines += [f"- {item.mark} **{item.label}**: {item.text}" for item in document.takeaways]
+    lines += ["", f"_{document.method_note}_"]
     return lines
 
 
 def _card(view: CardView) -> list[str]:
-    pick = view.entry.pick
-    topic = view.topic_names.get(pick.topic, pick.topic) if pick.topic else ""
-    lines = render_card_lines(view.entry.paper, view.entry.card, view.language, topic, pick.stars)
+    lines = render_card_lines(build_card(view.entry, view.language, view.topic_names))
     if view.note:
         lines[-1] += f" · {one_line(view.note)}"
     return lines
 
 
 def _list_item(number: int, item: PaperListItem) -> str:
-    title = truncate(one_line(item.paper.title), _LIST_TITLE_CHARS)
+    title = shorten(one_line(item.paper.title), _LIST_TITLE_CHARS)
     details = [f"`{item.paper.arxiv_id}`"]
     if item.list_day is not None:
         details.append(item.list_day.isoformat())
@@ -213,8 +172,8 @@ def _excluded(view: ExcludedView) -> list[str]:
         return lines + [label(language, "excluded_none")]
     lines += [f"| {label(language, 'paper')} | {label(language, 'reason')} |", "|---|---|"]
     for exclusion in view.exclusions:
-        title = truncate(one_line(exclusion.paper.title), _LIST_TITLE_CHARS)
-        lines.append(f"| {_cell(_link(title, exclusion.paper.abs_url))} | {_cell(_reason(exclusion, language))} |")
+        title = shorten(one_line(exclusion.paper.title), _LIST_TITLE_CHARS)
+        lines.append(f"| {_cell(_link(title, exclusion.paper.abs_url))} | {_cell(exclusion_reason(exclusion, language))} |")
     return lines
 
 

@@ -10,13 +10,13 @@ never rejected. Paper text is mrkdwn-escaped (`&`, `<`, `>`), so a title cannot 
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from paperwire.bot.models import Digest, DigestEntry, Exclusion, Paper
+from paperwire.bot.models import Digest, DigestEntry, Exclusion
+from paperwire.formatters.card import CardDocument, CardLink, build_card, exclusion_reason
 from paperwire.formatters.labels import label, stars
 from paperwire.formatters.slack_limits import (
     MAX_BLOCKS,
@@ -28,7 +28,8 @@ from paperwire.formatters.slack_limits import (
     slack_length,
     validate_blocks,
 )
-from paperwire.formatters.slack_mrkdwn import ELLIPSIS, cut_point, escape_mrkdwn, link, one_line, shorten, split_mrkdwn
+from paperwire.formatters.slack_mrkdwn import ELLIPSIS, cut_point, escape_mrkdwn, link, split_mrkdwn
+from paperwire.formatters.text import one_line, shorten
 
 __all__ = [
     "EXCLUDED_ACTION_ID",
@@ -51,8 +52,6 @@ _MAX_AUTHORS = 20
 _MAX_LINE_TITLE = 100
 _MAX_LINE_SUMMARY = 240
 _MAX_FALLBACK_TITLE = 300
-_GITHUB_SLUG = re.compile(r"^[\w.\-]+/[\w.\-]+$")
-_HTTP_URL = re.compile(r"^https?://\S+$")
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,8 @@ def render_overview(digest: Digest, *, excluded_action_value: str) -> SlackMessa
     if digest.only_topics:
         names = _join([digest.topic_names.get(topic, topic) for topic in digest.only_topics], language)
         blocks.append(_context(escape_mrkdwn(label(language, "only_topics", topics=names))))
-    lines = [_overview_line(number, entry) for number, entry in enumerate(digest.entries, start=1)]
+    documents = [build_card(entry, language, digest.topic_names) for entry in digest.entries]
+    lines = [_overview_line(number, document) for number, document in enumerate(documents, start=1)]
     # Room is kept for the footer and the button; a line is short, so 47 sections hold far more than 50 papers.
     blocks.extend(_sections(lines, room=MAX_BLOCKS - len(blocks) - 2))
     footer = label(
@@ -121,55 +121,42 @@ def render_card(entry: DigestEntry, language: str, index: int | None, topic_name
 
     `index` None gives an unnumbered card (a lookup); a paper never picked (stars 0) shows no rating.
     """
-    paper, card = entry.paper, entry.card
-    title = one_line(paper.title) or paper.arxiv_id
-    heading = f"{index}. {title}" if index is not None else title
+    document = build_card(entry, language, topic_names)
+    heading = f"{index}. {document.title}" if index is not None else document.title
 
     facts = []
-    if paper.authors:
-        facts.append(f"*{_label(language, 'authors')}*: {escape_mrkdwn(_authors(paper.authors))}")
-    facts.append(f"*{_label(language, 'link')}*: {link(paper.abs_url, 'arXiv')}")
-    topic = one_line(topic_names.get(entry.pick.topic, entry.pick.topic) if entry.pick.topic else "")
-    placing = [escape_mrkdwn(topic)] if topic else []
-    if entry.pick.stars > 0:
-        placing.append(escape_mrkdwn(stars(entry.pick.stars, language)))
+    if document.authors:
+        facts.append(f"*{_label(language, 'authors')}*: {escape_mrkdwn(document.authors_line(_MAX_AUTHORS))}")
+    facts.append(f"*{_label(language, 'link')}*: {link(document.abs_url, 'arXiv')}")
+    placing = [escape_mrkdwn(document.topic_name)] if document.topic_name else []
+    if document.stars > 0:
+        placing.append(escape_mrkdwn(stars(document.stars, language)))
     if placing:
         facts.append(f"*{_label(language, 'topic')}*: {'  '.join(placing)}")
 
     parts = ["\n".join(facts)]
-    points = [point for point in card.innovation_points if point.strip()]
-    if card.core_innovation.strip() or points:
+    if document.core_innovation or document.points:
         lines = [f"*{_label(language, 'core_innovation')}*"]
-        if card.core_innovation.strip():
-            lines.append(escape_mrkdwn(card.core_innovation.strip()))
-        lines += [f"{number}. {escape_mrkdwn(one_line(point))}" for number, point in enumerate(points, start=1)]
+        if document.core_innovation:
+            lines.append(escape_mrkdwn(document.core_innovation))
+        lines += [f"{number}. {escape_mrkdwn(point)}" for number, point in enumerate(document.points, start=1)]
         parts.append("\n".join(lines))
-    elif card.one_liner.strip():
-        parts.append(f"_{escape_mrkdwn(one_line(card.one_liner))}_")
-    results = [result for result in card.results if result.strip()]
-    if results:
-        bullets = [f"• {escape_mrkdwn(one_line(result))}" for result in results]
+    elif document.one_liner:
+        parts.append(f"_{escape_mrkdwn(document.one_liner)}_")
+    if document.results:
+        bullets = [f"• {escape_mrkdwn(result)}" for result in document.results]
         parts.append("\n".join([f"*{_label(language, 'results')}*", *bullets]))
-    if card.key_insight.strip():
-        parts.append(f"*{_label(language, 'key_insight')}*\n{escape_mrkdwn(card.key_insight.strip())}")
-    takeaways = [
-        f"{mark} *{_label(language, key)}*: {escape_mrkdwn(one_line(value))}"
-        for mark, key, value in (
-            ("✅", "fits", card.fits),
-            ("⚠️", "limitations", card.limitations),
-            ("📌", "next_action", card.next_action),
-        )
-        if value.strip()
-    ]
+    if document.key_insight:
+        parts.append(f"*{_label(language, 'key_insight')}*\n{escape_mrkdwn(document.key_insight)}")
+    takeaways = [f"{item.mark} *{escape_mrkdwn(item.label)}*: {escape_mrkdwn(item.text)}" for item in document.takeaways]
     if takeaways:
         parts.append("\n".join([f"*{_label(language, 'takeaways')}*"] + takeaways))
 
     blocks: list[dict[str, Any]] = [_header(heading)]
     blocks.extend(_sections(parts, room=MAX_BLOCKS - 3, pack=False))
-    method = "summary_llm" if card.method == "llm" else "summary_extractive"
-    blocks.append(_context(_label(language, method)))
-    blocks.append({"type": "actions", "elements": _paper_buttons(paper, language)})
-    fallback = escape_mrkdwn(shorten(heading, _MAX_FALLBACK_TITLE))
+    blocks.append(_context(escape_mrkdwn(document.method_note)))
+    blocks.append({"type": "actions", "elements": _link_buttons(document.arxiv_id, document.links)})
+    fallback = escape_mrkdwn(shorten(heading, _MAX_FALLBACK_TITLE, utf16=True))
     return SlackMessage(text=fallback, blocks=blocks)
 
 
@@ -200,56 +187,27 @@ def render_excluded(list_day: date, exclusions: list[Exclusion], language: str) 
     return messages
 
 
-def _overview_line(number: int, entry: DigestEntry) -> str:
-    paper = entry.paper
-    name = shorten(_short_name(paper), _MAX_LINE_TITLE)
-    line = f"{number}. {link(paper.abs_url, name)} {'⭐' * entry.pick.stars}"
-    summary = shorten(one_line(entry.card.one_liner), _MAX_LINE_SUMMARY)
+def _overview_line(number: int, document: CardDocument) -> str:
+    name = shorten(document.short_name, _MAX_LINE_TITLE, utf16=True)
+    line = f"{number}. {link(document.abs_url, name)} {'⭐' * document.stars}"
+    summary = shorten(document.one_liner, _MAX_LINE_SUMMARY, utf16=True)
     return f"{line} — {escape_mrkdwn(summary)}" if summary else line
 
 
 def _excluded_line(exclusion: Exclusion, language: str) -> str:
     paper = exclusion.paper
-    name = shorten(one_line(paper.title) or paper.arxiv_id, _MAX_LINE_TITLE)
-    reason = exclusion.reason.get(language) or exclusion.reason.get("en") or next(iter(exclusion.reason.values()), "")
-    reason = shorten(one_line(reason) or exclusion.kind, _MAX_LINE_SUMMARY)
+    name = shorten(one_line(paper.title) or paper.arxiv_id, _MAX_LINE_TITLE, utf16=True)
+    reason = shorten(exclusion_reason(exclusion, language), _MAX_LINE_SUMMARY, utf16=True)
     return f"• {link(paper.abs_url, name)} — {escape_mrkdwn(reason)}"
 
 
-def _short_name(paper: Paper) -> str:
-    """The name before a colon ("FooNet: ..." -> "FooNet") when there is one, else the title."""
-    title = one_line(paper.title) or paper.arxiv_id
-    head, colon, _ = title.partition(":")
-    return head.strip() if colon and 2 <= len(head.strip()) <= 60 else title
-
-
-def _paper_buttons(paper: Paper, language: str) -> list[dict[str, Any]]:
-    targets = [("arxiv", paper.abs_url), ("pdf", paper.pdf_url), ("hf", paper.hf_url)]
-    code = _code_url(paper.github_repo)
-    if code:
-        targets.append(("code", code))
+def _link_buttons(arxiv_id: str, links: tuple[CardLink, ...]) -> list[dict[str, Any]]:
     # The arXiv id keeps action ids unique even if two cards ever share a message.
     return [
-        _button(
-            label(language, f"button_{kind}"),
-            action_id=f"{OPEN_ACTION_PREFIX}{kind}_{paper.arxiv_id}",
-            value=paper.arxiv_id,
-            url=url,
-        )
-        for kind, url in targets
+        _button(link.label, action_id=f"{OPEN_ACTION_PREFIX}{link.kind}_{arxiv_id}", value=arxiv_id, url=link.url)
+        for link in links
+        if slack_length(link.url) <= MAX_BUTTON_URL
     ]
-
-
-def _code_url(repo: str | None) -> str | None:
-    """A usable code link from `githubRepo`: a full http(s) URL or an `owner/name` slug."""
-    repo = (repo or "").strip()
-    if _HTTP_URL.match(repo):
-        url = repo
-    elif _GITHUB_SLUG.match(repo):
-        url = f"https://github.com/{repo}"
-    else:
-        return None
-    return url if slack_length(url) <= MAX_BUTTON_URL else None
 
 
 def _join(names: list[str], language: str) -> str:
@@ -261,15 +219,8 @@ def _label(language: str, key: str) -> str:
     return escape_mrkdwn(label(language, key))
 
 
-def _authors(authors: list[str]) -> str:
-    names = [one_line(name) for name in authors if name.strip()]
-    if len(names) <= _MAX_AUTHORS:
-        return ", ".join(names)
-    return ", ".join(names[:_MAX_AUTHORS]) + f", {ELLIPSIS} (+{len(names) - _MAX_AUTHORS})"
-
-
 def _header(text: str) -> dict[str, Any]:
-    plain = {"type": "plain_text", "text": shorten(one_line(text), MAX_HEADER_TEXT), "emoji": True}
+    plain = {"type": "plain_text", "text": shorten(one_line(text), MAX_HEADER_TEXT, utf16=True), "emoji": True}
     return {"type": "header", "text": plain}
 
 
@@ -278,15 +229,14 @@ def _section(mrkdwn: str) -> dict[str, Any]:
 
 
 def _context(mrkdwn: str) -> dict[str, Any]:
-    if slack_length(mrkdwn) > MAX_TEXT_OBJECT:
-        mrkdwn = mrkdwn[: cut_point(mrkdwn, MAX_TEXT_OBJECT - 1)] + ELLIPSIS
+    mrkdwn = shorten(mrkdwn, MAX_TEXT_OBJECT, utf16=True)
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
 
 
 def _button(text: str, *, action_id: str, value: str, url: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
-        "text": {"type": "plain_text", "text": shorten(text, MAX_BUTTON_TEXT), "emoji": True},
+        "text": {"type": "plain_text", "text": shorten(text, MAX_BUTTON_TEXT, utf16=True), "emoji": True},
         "action_id": action_id,
         "value": value,
     }

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 from paperwire.formatters.slack_limits import slack_length
+from paperwire.formatters.text import ELLIPSIS, one_line
 
-ELLIPSIS = "…"
-_WHITESPACE = re.compile(r"\s+")
+__all__ = ["ELLIPSIS", "cut_point", "escape_mrkdwn", "link", "prefix_end", "split_mrkdwn"]
+
 # Where a line without spaces (Chinese, Japanese) may still be broken gracefully.
 _SOFT_BREAKS = "。！？；，、.!?;,"
 
@@ -83,19 +84,3 @@ def prefix_end(text: str, limit: int) -> int:
         if units > limit:
             return index
     return len(text)
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` if it fits in `limit`, else cut (at a word when one is near) and ended with "…"."""
-    if slack_length(text) <= limit:
-        return text
-    end = prefix_end(text, limit - 1)
-    space = text.rfind(" ", 0, end + 1)
-    if space > end * 3 // 4:
-        end = space
-    return text[:end].rstrip() + ELLIPSIS
-
-
-def one_line(text: str) -> str:
-    """All whitespace runs, newlines included, as one space: for titles, names and list lines."""
-    return _WHITESPACE.sub(" ", text).strip()

@@ -35,7 +35,8 @@ from paperwire.formatters.slack_limits import (
     MAX_TEXT_OBJECT,
     slack_length,
 )
-from paperwire.formatters.slack_mrkdwn import ELLIPSIS, cut_point, escape_mrkdwn, link, one_line, shorten, split_mrkdwn
+from paperwire.formatters.slack_mrkdwn import ELLIPSIS, escape_mrkdwn, link, split_mrkdwn
+from paperwire.formatters.text import one_line, shorten
 
 COMMAND = "/papers"
 _MAX_LIST_TITLE = 120
@@ -70,7 +71,7 @@ def _card(view: CardView) -> list[SlackMessage]:
     title = one_line(entry.paper.title) or entry.paper.arxiv_id
     if one_line(view.note or ""):
         blocks = _with_note(blocks, view.note or "")
-    return [SlackMessage(text=escape_mrkdwn(shorten(title, _MAX_FALLBACK)), blocks=blocks)]
+    return [SlackMessage(text=escape_mrkdwn(shorten(title, _MAX_FALLBACK, utf16=True)), blocks=blocks)]
 
 
 def _paper_list(view: PaperListView) -> list[SlackMessage]:
@@ -132,7 +133,7 @@ _RENDERERS: dict[type, Callable[[Any], list[SlackMessage]]] = {
 
 
 def _list_line(number: int, item: PaperListItem) -> str:
-    title = shorten(one_line(item.paper.title) or item.paper.arxiv_id, _MAX_LIST_TITLE)
+    title = shorten(one_line(item.paper.title) or item.paper.arxiv_id, _MAX_LIST_TITLE, utf16=True)
     details = [f"`{escape_mrkdwn(item.paper.arxiv_id)}`"]
     if item.list_day is not None:
         details.append(item.list_day.isoformat())
@@ -183,7 +184,7 @@ def _titled(
     for start in range(0, max(len(sections), 1), room):
         chunk = sections[start : start + room]
         blocks = (head if start == 0 else [_header(f"{heading} …")]) + chunk
-        messages.append(SlackMessage(text=escape_mrkdwn(shorten(heading, _MAX_FALLBACK)), blocks=blocks))
+        messages.append(SlackMessage(text=escape_mrkdwn(shorten(heading, _MAX_FALLBACK, utf16=True)), blocks=blocks))
     # The note goes under the last part; every part kept room for it.
     messages[-1].blocks.extend(tail)
     return messages
@@ -196,9 +197,7 @@ def _text_message(lines: list[str]) -> SlackMessage:
 
 def _fit(mrkdwn: str, limit: int) -> str:
     """Escaped mrkdwn cut to `limit`, never inside an entity or a link, ended with "…" when cut."""
-    if slack_length(mrkdwn) <= limit:
-        return mrkdwn
-    return mrkdwn[: cut_point(mrkdwn, limit - 1)] + ELLIPSIS
+    return shorten(mrkdwn, limit, utf16=True)
 
 
 def _sections(lines: list[str]) -> list[dict[str, Any]]:
@@ -214,7 +213,7 @@ def _sections(lines: list[str]) -> list[dict[str, Any]]:
 
 
 def _header(text: str) -> dict[str, Any]:
-    plain = shorten(one_line(text), MAX_HEADER_TEXT) or "…"
+    plain = shorten(one_line(text), MAX_HEADER_TEXT, utf16=True) or "…"
     return {"type": "header", "text": {"type": "plain_text", "text": plain, "emoji": True}}
 
 

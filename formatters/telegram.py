@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from paperwire.bot.models import Digest, DigestEntry, Exclusion, Paper
+from paperwire.bot.models import Digest, DigestEntry, Exclusion
+from paperwire.formatters.card import CardDocument, CardLink, build_card, exclusion_reason
 from paperwire.formatters.labels import label, stars
 from paperwire.formatters.telegram_html import (
     MAX_CALLBACK_BYTES,
@@ -21,7 +22,7 @@ from paperwire.formatters.telegram_html import (
     escape_html,
     split_html,
 )
-from paperwire.formatters.text import join_list, one_line, short_name, trend_observations, truncate
+from paperwire.formatters.text import join_list, one_line, shorten, trend_observations
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,6 @@ _MAX_AUTHORS = 8
 _EXCLUDED_TITLE_CHARS = 90
 # Budgets tried in turn for the overview's one-liners until the overview fits one message.
 _OVERVIEW_ONE_LINER_BUDGETS = (200, 120, 60, 0)
-_GITHUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
 _WEB_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 
 
@@ -99,38 +99,11 @@ class TelegramMessage:
         )
 
 
-def _authors(authors: list[str]) -> str:
-    names = [one_line(name) for name in authors if one_line(name)]
-    if len(names) <= _MAX_AUTHORS:
-        return ", ".join(names)
-    # Large collaborations: a language-neutral count instead of hundreds of names.
-    return ", ".join(names[:_MAX_AUTHORS]) + f", … (+{len(names) - _MAX_AUTHORS})"
-
-
-def _code_url(repo: str | None) -> str | None:
-    if not repo:
-        return None
-    repo = repo.strip()
-    if _WEB_URL.match(repo):
-        return repo
-    if _GITHUB_REPO.match(repo):
-        return f"https://github.com/{repo}"
-    logger.warning("skipping a code link that is not a URL or owner/repo: %r", repo)
-    return None
-
-
-def paper_buttons(paper: Paper, language: str) -> list[list[Button]]:
-    rows = [
-        [
-            Button(label(language, "button_arxiv"), url=paper.abs_url),
-            Button(label(language, "button_pdf"), url=paper.pdf_url),
-        ],
-        [Button(label(language, "button_hf"), url=paper.hf_url)],
-    ]
-    code = _code_url(paper.github_repo)
-    if code:
-        rows[1].append(Button(label(language, "button_code"), url=code))
-    return rows
+def _link_buttons(links: tuple[CardLink, ...]) -> list[list[Button]]:
+    """arXiv and PDF on the first row; Hugging Face and the code (when known) on the second."""
+    first = [Button(link.label, url=link.url) for link in links if link.kind in ("arxiv", "pdf")]
+    second = [Button(link.label, url=link.url) for link in links if link.kind in ("hf", "code")]
+    return [first, second]
 
 
 def _label(language: str, key: str, **values: object) -> str:
@@ -142,55 +115,46 @@ def _link(url: str, text: str) -> str:
     return f'<a href="{escape_attribute(url)}">{escape_html(text)}</a>'
 
 
-def _card_blocks(entry: DigestEntry, language: str, index: int | None, topic_names: dict[str, str]) -> list[str]:
+def _card_blocks(document: CardDocument, index: int | None) -> list[str]:
     """The card's sections, each a well-formed HTML block, in the digest's order.
 
     `index` None: an unnumbered card (a lookup); a paper never picked (stars 0) shows no rating.
     """
-    paper, card = entry.paper, entry.card
-    topic = one_line(topic_names.get(entry.pick.topic, entry.pick.topic) if entry.pick.topic else "")
+    language = document.language
     prefix = f"{index}. " if index is not None else ""
-    header = [f"<b>{prefix}{escape_html(one_line(paper.title) or paper.arxiv_id)}</b>"]
-    authors = _authors(paper.authors)
-    if authors:
-        header.append(f"<b>{_label(language, 'authors')}</b>: {escape_html(authors)}")
-    header.append(f"<b>{_label(language, 'link')}</b>: {_link(paper.abs_url, f'arXiv:{paper.arxiv_id}')}")
-    placing = [escape_html(topic)] if topic else []
-    if entry.pick.stars > 0:
-        placing.append(escape_html(stars(entry.pick.stars, language)))
+    header = [f"<b>{prefix}{escape_html(document.title)}</b>"]
+    if document.authors:
+        header.append(f"<b>{_label(language, 'authors')}</b>: {escape_html(document.authors_line(_MAX_AUTHORS))}")
+    header.append(f"<b>{_label(language, 'link')}</b>: {_link(document.abs_url, f'arXiv:{document.arxiv_id}')}")
+    placing = [escape_html(document.topic_name)] if document.topic_name else []
+    if document.stars > 0:
+        placing.append(escape_html(stars(document.stars, language)))
     if placing:
         header.append(f"<b>{_label(language, 'topic')}</b>: {' · '.join(placing)}")
     blocks = ["\n".join(header)]
 
-    core = one_line(card.core_innovation)
-    points = [one_line(point) for point in card.innovation_points if one_line(point)]
-    if core or points:
+    if document.core_innovation or document.points:
         lines = [f"<b>{_label(language, 'core_innovation')}</b>"]
-        if core:
-            lines.append(escape_html(core))
-        lines.extend(f"{number}. {escape_html(point)}" for number, point in enumerate(points, 1))
+        if document.core_innovation:
+            lines.append(escape_html(document.core_innovation))
+        lines.extend(f"{number}. {escape_html(point)}" for number, point in enumerate(document.points, 1))
         blocks.append("\n".join(lines))
-    elif one_line(card.one_liner):
-        blocks.append(f"<i>{escape_html(one_line(card.one_liner))}</i>")
+    elif document.one_liner:
+        blocks.append(f"<i>{escape_html(document.one_liner)}</i>")
 
-    results = [one_line(result) for result in card.results if one_line(result)]
-    if results:
-        bullets = [f"• {escape_html(result)}" for result in results]
+    if document.results:
+        bullets = [f"• {escape_html(result)}" for result in document.results]
         blocks.append("\n".join([f"<b>{_label(language, 'results')}</b>", *bullets]))
 
-    insight = one_line(card.key_insight)
-    if insight:
-        blocks.append(f"<b>{_label(language, 'key_insight')}</b>\n{escape_html(insight)}")
+    if document.key_insight:
+        blocks.append(f"<b>{_label(language, 'key_insight')}</b>\n{escape_html(document.key_insight)}")
 
-    fields = (("✅", "fits", card.fits), ("⚠️", "limitations", card.limitations), ("📌", "next_action", card.next_action))
-    takeaways = [(mark, key, one_line(value)) for mark, key, value in fields if one_line(value)]
-    if takeaways:
+    if document.takeaways:
         lines = [f"<b>{_label(language, 'takeaways')}</b>"]
-        lines.extend(f"{mark} <b>{_label(language, key)}</b>: {escape_html(value)}" for mark, key, value in takeaways)
+        lines.extend(f"{item.mark} <b>{escape_html(item.label)}</b>: {escape_html(item.text)}" for item in document.takeaways)
         blocks.append("\n".join(lines))
 
-    method = "summary_llm" if card.method == "llm" else "summary_extractive"
-    blocks.append(f"<i>{_label(language, method)}</i>")
+    blocks.append(f"<i>{escape_html(document.method_note)}</i>")
     return blocks
 
 
@@ -202,14 +166,14 @@ def render_card(
     The link buttons go on the last part, so they sit under the end of the card. `index`
     None gives an unnumbered card (a lookup); `note` (where the card came from) closes it.
     """
-    blocks = _card_blocks(entry, language, index, topic_names)
+    document = build_card(entry, language, topic_names)
+    blocks = _card_blocks(document, index)
     if note and one_line(note):
         blocks.append(f"<i>{escape_html(one_line(note))}</i>")
     prefix = f"{index}. " if index is not None else ""
-    name = escape_html(short_name(entry.paper.title) or entry.paper.arxiv_id)
-    continued = f"<b>{prefix}{name}</b> <i>{_label(language, 'more')}</i>"
+    continued = f"<b>{prefix}{escape_html(document.short_name)}</b> <i>{_label(language, 'more')}</i>"
     parts = split_html(blocks, continued=continued)
-    buttons = paper_buttons(entry.paper, language)
+    buttons = _link_buttons(document.links)
     return [TelegramMessage(part, buttons if number == len(parts) - 1 else []) for number, part in enumerate(parts)]
 
 
@@ -232,8 +196,9 @@ def _overview_blocks(digest: Digest, one_liner_chars: int) -> list[str]:
 
     lines = []
     for number, entry in enumerate(digest.entries, 1):
-        line = f"{number}. <b>{escape_html(short_name(entry.paper.title))}</b> {'⭐' * entry.pick.stars}"
-        one_liner = truncate(one_line(entry.card.one_liner), one_liner_chars) if one_liner_chars else ""
+        document = build_card(entry, language, names)
+        line = f"{number}. <b>{escape_html(document.short_name)}</b> {'⭐' * document.stars}"
+        one_liner = shorten(document.one_liner, one_liner_chars, utf16=True) if one_liner_chars else ""
         if one_liner:
             line += f" — {escape_html(one_liner)}"
         lines.append(line)
@@ -280,11 +245,6 @@ def render_digest(digest: Digest, *, excluded_callback: str) -> list[TelegramMes
     return messages
 
 
-def _reason(exclusion: Exclusion, language: str) -> str:
-    reason = exclusion.reason.get(language) or exclusion.reason.get("en") or next(iter(exclusion.reason.values()), "")
-    return one_line(reason) or exclusion.kind
-
-
 def render_excluded(list_day: date, exclusions: list[Exclusion], language: str) -> list[TelegramMessage]:
     """Every paper of the day that was not picked, with its reason; several messages when long."""
     heading = f"<b>{_label(language, 'excluded')}</b> · {list_day.isoformat()}"
@@ -292,7 +252,8 @@ def render_excluded(list_day: date, exclusions: list[Exclusion], language: str) 
         return [TelegramMessage(f"{heading}\n{escape_html(label(language, 'excluded_none'))}")]
     lines = [heading]
     for number, exclusion in enumerate(exclusions, 1):
-        title = truncate(one_line(exclusion.paper.title), _EXCLUDED_TITLE_CHARS) or exclusion.paper.arxiv_id
-        lines.append(f"{number}. {_link(exclusion.paper.abs_url, title)} — {escape_html(_reason(exclusion, language))}")
+        title = shorten(one_line(exclusion.paper.title), _EXCLUDED_TITLE_CHARS, utf16=True) or exclusion.paper.arxiv_id
+        reason = exclusion_reason(exclusion, language)
+        lines.append(f"{number}. {_link(exclusion.paper.abs_url, title)} — {escape_html(reason)}")
     continued = f"{heading} <i>{_label(language, 'more')}</i>"
     return [TelegramMessage(part) for part in split_html(lines, separator="\n", continued=continued)]

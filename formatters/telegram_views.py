@@ -36,7 +36,7 @@ from paperwire.formatters.telegram import (
     render_overview,
 )
 from paperwire.formatters.telegram_html import MAX_CALLBACK_BYTES, escape_attribute, escape_html, split_html
-from paperwire.formatters.text import one_line, truncate
+from paperwire.formatters.text import one_line, shorten
 
 EXCLUDED_PREFIX = "x:"
 CARD_PREFIX = "p:"
@@ -85,7 +85,7 @@ def render_view(view: View) -> list[TelegramMessage]:
     """The reply as one or more messages; never empty for a view that has words."""
     renderer = _RENDERERS.get(type(view))
     if renderer is None:
-        return [TelegramMessage(escape_html(truncate(one_line(repr(view)), 1000)) or "…")]
+        return [TelegramMessage(escape_html(shorten(one_line(repr(view)), 1000)) or "…")]
     return renderer(view)
 
 
@@ -123,7 +123,7 @@ def _card(view: CardView) -> list[TelegramMessage]:
 
 
 def _list_item(number: int, item: PaperListItem) -> str:
-    title = truncate(one_line(item.paper.title), _LIST_TITLE_CHARS) or item.paper.arxiv_id
+    title = shorten(one_line(item.paper.title), _LIST_TITLE_CHARS, utf16=True) or item.paper.arxiv_id
     details = [f"<code>{escape_html(item.paper.arxiv_id)}</code>"]
     if item.list_day is not None:
         details.append(item.list_day.isoformat())

@@ -16,6 +16,7 @@ from typing import Literal
 from paperwire.bot.models import LANGUAGES, Language
 from paperwire.bot.sources.ids import normalize_arxiv_ref
 from paperwire.config.settings import check_timezone, parse_hhmm
+from paperwire.formatters.text import shorten
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
@@ -35,6 +36,7 @@ COMMANDS: tuple[str, ...] = (
     "help",
 )
 _ALIASES = {"start": "help"}
+_ECHO_CHARS = 40
 # The Slack slash command is `/papers <subcommand>`; typed whole it still works.
 _PREFIXES = ("papers", "paperwire")
 
@@ -212,8 +214,9 @@ def _command_name(word: str) -> str:
     return _ALIASES.get(word, word)
 
 
-def _shorten(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _shorten(text: str) -> str:
+    """What the user typed, echoed in a usage reply: short enough to read."""
+    return shorten(text, _ECHO_CHARS)
 
 
 def _no_arguments(name: str) -> _Parser:

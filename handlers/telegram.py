@@ -26,7 +26,7 @@ from paperwire.bot.views import MessageView, View
 from paperwire.config.settings import TelegramSettings
 from paperwire.formatters.telegram import TelegramMessage
 from paperwire.formatters.telegram_views import CARD_PREFIX, EXCLUDED_PREFIX, callback_command, render_view
-from paperwire.formatters.text import truncate
+from paperwire.formatters.text import shorten
 from paperwire.handlers import parse
 from paperwire.handlers.core import ChatKind, CommandContext, CommandCore
 from paperwire.handlers.messages import message as reply_text
@@ -52,7 +52,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def command_menu(language: str = "en") -> list[BotCommand]:
     """The commands shown in Telegram's menu, described in `language` (`start` stays hidden)."""
     return [
-        BotCommand(name, truncate(reply_text(language, f"about_{name}"), _DESCRIPTION_CHARS))
+        BotCommand(name, shorten(reply_text(language, f"about_{name}"), _DESCRIPTION_CHARS))
         for name in parse.COMMANDS
     ]
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from paperwire.bot.models import Language, TopicTrend
 from paperwire.formatters.labels import label
-from paperwire.formatters.text import format_count, join_list, one_line, short_name, trend_observations, truncate
+from paperwire.formatters.text import format_count, join_list, one_line, short_name, shorten, trend_observations
 from tests.formatters.conftest import make_digest, make_entry
 
 # ---------------------------------------------------------------- one_line
@@ -25,33 +27,102 @@ def test_one_line_keeps_text_in_any_script() -> None:
     assert one_line("稀疏注意力 🚀 עברית") == "稀疏注意力 🚀 עברית"
 
 
-# ---------------------------------------------------------------- truncate
+# ---------------------------------------------------------------- shorten
+# The one shortening rule of every formatter (formatters/text.py). The properties below judge
+# a cut with their own patterns, not the module's.
+
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+URL = re.compile(r"https?://[^\s\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]+")
+LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
-def test_truncate_leaves_short_text_alone() -> None:
-    assert truncate("short", 5) == "short"
-    assert truncate("short", 50) == "short"
+def test_shorten_leaves_short_text_alone() -> None:
+    assert shorten("short", 5) == "short"
+    assert shorten("short", 50) == "short"
 
 
-def test_truncate_cuts_at_a_word() -> None:
-    assert truncate("the quick brown fox jumps", 16) == "the quick brown…"
-    assert truncate("the quick brown fox jumps", 16, ellipsis="...") == "the quick..."
+def test_shorten_cuts_at_a_word() -> None:
+    assert shorten("the quick brown fox jumps", 16) == "the quick brown…"
+    assert shorten("the quick brown fox jumps", 16, ellipsis="...") == "the quick..."
 
 
-def test_truncate_never_keeps_half_a_number() -> None:
-    assert truncate("speedup16.25xfaster", 8) == "speedup…"
-    assert truncate("ratio:1234567", 10) == "ratio…"
+def test_shorten_never_keeps_part_of_a_number() -> None:
+    assert shorten("ratio:1234567", 10) == "ratio…"
+    assert shorten("在实验中模型的准确率达到16.25%，超过基线", 14) == "在实验中模型的准确率达到…"
+    assert shorten("accuracy reaches 16.25 on the benchmark", 21) == "accuracy reaches…"
+    assert shorten("gains of 16. More", 13) == "gains of 16…"
 
 
-def test_truncate_tiny_limits() -> None:
-    assert truncate("abcdef", 0) == ""
-    assert truncate("abcdef", 1) == "…"
-    assert truncate("abcdef", 2, ellipsis="...") == ".."
+def test_shorten_never_cuts_a_word_or_a_url() -> None:
+    assert shorten("speedup16.25xfaster", 8) == "…"  # nowhere to cut: nothing is shown
+    assert shorten("code at https://github.com/example/repo today", 30) == "code at…"
+
+
+def test_shorten_keeps_emoji_whole() -> None:
+    assert shorten("👍🏽👍🏽👍🏽", 3) == "👍🏽…"
+    assert shorten("🇨🇳🇺🇸🇯🇵", 4) == "🇨🇳…"
+    assert shorten("👨‍👩‍👧 family", 4) == "…"
+
+
+def test_shorten_counts_utf16_units_when_asked() -> None:
+    assert shorten("😀😀😀", 4, utf16=True) == "😀…"
+    assert shorten("😀😀😀", 4) == "😀😀😀"
+
+
+def test_shorten_tiny_limits() -> None:
+    assert shorten("abcdef", 0) == ""
+    assert shorten("abcdef", 1) == "…"
+    assert shorten("abcdef", 2, ellipsis="...") == ".."
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+_NUMBERS = st.builds(
+    lambda whole, fraction: f"{whole}.{fraction}" if fraction is not None else str(whole),
+    st.integers(0, 10**6),
+    st.none() | st.integers(0, 999),
+)
+_URLS = st.builds(lambda path: f"https://example.org/{path}", st.from_regex(r"[a-z0-9/._-]{0,30}", fullmatch=True))
+_CJK = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1, max_size=8)
+_WORDS = st.from_regex(r"[A-Za-z]{1,12}", fullmatch=True)
+_EMOJI = st.sampled_from(["🚀", "👍🏽", "👨‍👩‍👧", "🇨🇳", "❤️", "😀"])
+_PUNCT = st.sampled_from([" ", " ", ", ", "。", "，", "%", ": ", "(", ")", "-"])
+_MIXED = st.lists(st.one_of(_NUMBERS, _URLS, _CJK, _WORDS, _EMOJI, _PUNCT), max_size=40).map("".join)
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [match.span() for match in pattern.finditer(text)]
+
+
+@given(_MIXED, st.integers(min_value=0, max_value=120), st.booleans())
+def test_shorten_never_splits_a_number_url_word_or_emoji(text: str, limit: int, utf16: bool) -> None:
+    cut = shorten(text, limit, utf16=utf16)
+    assert (_utf16(cut) if utf16 else len(cut)) <= limit
+    if (_utf16(text) if utf16 else len(text)) <= limit:
+        assert cut == text
+        return
+    if limit == 0:
+        assert cut == ""
+        return
+    assert cut.endswith("…")
+    kept = cut[:-1]
+    assert text.startswith(kept)
+    end = len(kept)
+    for pattern in (NUMBER, URL, LATIN_WORD):
+        for start, stop in _spans(pattern, text):
+            assert not start < end < stop, f"{pattern.pattern} split at {end}: {text!r} -> {cut!r}"
+    if end:
+        # Never a partial number such as "16." and never half of an emoji sequence.
+        assert not re.search(r"\d[.,]$", kept)
+        assert text[end] not in "\u200d\ufe0f" and not 0x1F3FB <= ord(text[end]) <= 0x1F3FF
+        assert kept[-1] != "\u200d"
 
 
 @given(st.text(max_size=300), st.integers(min_value=0, max_value=200), st.sampled_from(["…", "...", " [more]"]))
-def test_truncate_fits_and_is_a_prefix(text: str, limit: int, ellipsis: str) -> None:
-    cut = truncate(text, limit, ellipsis)
+def test_shorten_fits_and_is_a_prefix(text: str, limit: int, ellipsis: str) -> None:
+    cut = shorten(text, limit, ellipsis=ellipsis)
     assert len(cut) <= limit
     if len(text) <= limit:
         assert cut == text
@@ -84,7 +155,7 @@ def test_short_name_of_a_long_title_without_a_short_head() -> None:
     assert name.endswith("…") and len(name) <= 40
     assert title.startswith(name[:-1])
     long_head = "An Overly Long Head Before The Colon That Never Seems To End: Part Two"
-    assert short_name(long_head) == truncate(long_head, 40)
+    assert short_name(long_head) == shorten(long_head, 40)
 
 
 # ---------------------------------------------------------------- small helpers
