@@ -31,15 +31,12 @@ from paperwire.bot.archive.routes import add_archive_routes
 from paperwire.bot.web import Health, WebServer, build_web_app
 from paperwire.config.settings import Settings
 from paperwire.handlers.core import CommandContext, CommandCore
-from paperwire.handlers.parse import COMMANDS
+from paperwire.handlers.commands import BY_NAME
 
 log = logging.getLogger(__name__)
 
 # SIGTERM to exit: the issue allows 10 s; systemd's TimeoutStopSec is 15.
 STOP_BUDGET = 9.0
-SUBSCRIPTION_COMMANDS = frozenset({"subscribe", "unsubscribe", "settings"})
-
-
 class ServiceCore(CommandCore):
     """The command core as the service runs it: each command timed into
     paperwire_command_latency_seconds, and the schedule re-derived after a chat changes
@@ -59,7 +56,7 @@ class ServiceCore(CommandCore):
         finally:
             if self.metrics is not None:
                 self.metrics.command_latency.labels(ctx.platform, name).observe(time.perf_counter() - started)
-            if name in SUBSCRIPTION_COMMANDS and self.on_subscription_change is not None:
+            if name in BY_NAME and BY_NAME[name].admin_only and self.on_subscription_change is not None:
                 # After the reply is decided, not before it: the refresh is the scheduler's business.
                 task = asyncio.ensure_future(self.on_subscription_change())
                 self._pending.add(task)
@@ -69,7 +66,7 @@ class ServiceCore(CommandCore):
 def _command_name(line: str) -> str:
     word = line.strip().split(maxsplit=1)[0] if line.strip() else ""
     word = word.lstrip("/").split("@", 1)[0].casefold()
-    return word if word in COMMANDS or word == "start" else "other"
+    return word if word in BY_NAME or word == "start" else "other"
 
 
 class Service:

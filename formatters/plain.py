@@ -37,8 +37,8 @@ _SPARK = "▁▂▃▄▅▆▇█"
 def render_view(view: View) -> str:
     """The reply as Markdown text, ending in one newline."""
     renderer = _RENDERERS.get(type(view))
-    if renderer is None:
-        return f"{view!r}\n"
+    if renderer is None:  # tests/formatters/test_view_renderers.py keeps this from happening
+        raise TypeError(f"no renderer for {type(view).__name__}")
     lines = renderer(view)
     return "\n".join(lines).strip("\n") + "\n"
 
@@ -232,3 +232,6 @@ _RENDERERS: dict[type, Callable[[Any], list[str]]] = {
     SubscriptionView: _subscription,
     HelpView: _help,
 }
+
+# Every view type this target renders (a test checks it is every view type there is).
+RENDERED_VIEWS = frozenset(_RENDERERS)

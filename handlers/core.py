@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Protocol
 
 from paperwire.bot.curation.taxonomy import Taxonomy
 from paperwire.bot.models import Language
@@ -21,9 +20,11 @@ from paperwire.bot.sources.hf import HFClient
 from paperwire.bot.sources.lookup import SingleFlight
 from paperwire.bot.store.database import Database
 from paperwire.bot.store.subscriptions import Subscription
-from paperwire.bot.views import HelpView, MessageView, View
-from paperwire.config.settings import CommandSettings
+from paperwire.bot.views import MessageView, View
+from paperwire.config.settings import CommandSettings, Settings
 from paperwire.handlers import parse
+from paperwire.handlers.commands import COMMANDS, parse_command, spec_of
+from paperwire.handlers.context import ChatKind, CommandContext
 from paperwire.handlers.cache import TTLCache
 from paperwire.handlers.lookup import PaperLookup
 from paperwire.handlers.messages import message, text_reply, usage_line
@@ -31,43 +32,22 @@ from paperwire.handlers.queries import Answer, Queries
 from paperwire.handlers.ratelimit import RateLimiter
 from paperwire.handlers.subscribing import ChatSubscriptions
 
-if TYPE_CHECKING:
-    from paperwire.bot.app import Services
-
 log = logging.getLogger(__name__)
 
-ChatKind = Literal["private", "group", "channel", "cli"]
 # Replies that depend only on the store, which changes a few times a day: kept this long.
 REPLY_CACHE_SECONDS = 60.0
-_CACHED_COMMANDS = (
-    parse.Today,
-    parse.DigestCommand,
-    parse.ExcludedCommand,
-    parse.TopicsCommand,
-    parse.TopicCommand,
-    parse.TrendsCommand,
-)
 
 
-@dataclass(frozen=True, slots=True)
-class CommandContext:
-    """Who typed the command, and where; the platform adapter answers `is_admin` for the chat.
+class CoreServices(Protocol):
+    """The pieces of the composition root's services the command core uses, and no more:
+    handlers depend on this shape, not on `bot.app` (which imports them)."""
 
-    `language` forces the reply language (`paperwire ask --lang`); otherwise the chat's
-    subscription language is used, else the default.
-    """
-
-    platform: str
-    chat_id: str
-    user_id: str
-    chat_kind: ChatKind = "private"
-    is_admin: bool = False
-    language: Language | None = None
-
-    @property
-    def may_change_subscription(self) -> bool:
-        """In groups and channels only admins may; in a private chat or the CLI, anyone."""
-        return self.chat_kind in ("private", "cli") or self.is_admin
+    settings: Settings
+    db: Database
+    pipeline: Pipeline
+    taxonomy: Taxonomy
+    hf: HFClient
+    arxiv: ArxivClient
 
 
 class CommandCore:
@@ -105,7 +85,7 @@ class CommandCore:
         self._replying: SingleFlight = SingleFlight()
 
     @classmethod
-    def from_services(cls, services: Services, *, clock: Callable[[], float] = time.monotonic) -> CommandCore:
+    def from_services(cls, services: CoreServices, *, clock: Callable[[], float] = time.monotonic) -> CommandCore:
         settings = services.settings
         return cls(
             db=services.db,
@@ -129,7 +109,7 @@ class CommandCore:
                 limit, wait = self.settings.per_user_per_minute, decision.retry_after_seconds
                 text = message(language, "rate_limited", limit=limit, seconds=wait)
                 return MessageView(language, [text], "rate_limited", quiet=decision.already_told)
-            command = parse.parse_command(line, max_argument_length=self.settings.max_argument_length)
+            command = parse_command(line, max_argument_length=self.settings.max_argument_length)
             subscription = await self.chats.current(ctx.platform, ctx.chat_id)
             language = ctx.language or self.chats.reply_language(subscription)
             if isinstance(command, parse.ParseError):
@@ -148,7 +128,7 @@ class CommandCore:
     ) -> View:
         # A chat that follows some topics sees its own digest, as it gets it delivered.
         topics = tuple(subscription.topics) if subscription is not None and subscription.active else ()
-        if not isinstance(command, _CACHED_COMMANDS):
+        if not spec_of(command).cacheable:
             return await self._run(command, ctx, topics, language)
         key = (command, language, topics)
         view = self._replies.get(key)
@@ -162,55 +142,17 @@ class CommandCore:
     async def _run(
         self, command: parse.Command, ctx: CommandContext, topics: tuple[str, ...], language: Language
     ) -> View:
-        queries, chats = self.queries, self.chats
-        match command:
-            case parse.Today():
-                return await queries.digest(parse.DayRef("today"), list(topics), language)
-            case parse.DigestCommand(day):
-                return await queries.digest(day or parse.DayRef("today"), list(topics), language)
-            case parse.ExcludedCommand(day):
-                return await queries.excluded(day or parse.DayRef("today"), language)
-            case parse.PaperCommand():
-                return await queries.paper(command, language)
-            case parse.SearchCommand(words):
-                return await queries.search(words, language)
-            case parse.TopicsCommand():
-                return await queries.topics(language)
-            case parse.TopicCommand(name, days):
-                return await queries.topic(name, days, language)
-            case parse.TrendsCommand(days):
-                return await queries.trends(days, language)
-            case parse.HelpCommand(name):
-                return self._help(name, language)
-            case parse.SettingsCommand() if not command.changes_anything:
-                return await chats.show(ctx.platform, ctx.chat_id, language)
-        if not ctx.may_change_subscription:
+        spec = spec_of(command)
+        if spec.needs_admin(command) and not ctx.may_change_subscription:
             return text_reply(language, "denied", message(language, "admins_only"))
-        # The CLI may act for a real chat (`--chat telegram:ID`) without knowing what kind it is.
-        chat_kind = None if ctx.chat_kind == "cli" else ctx.chat_kind
-        match command:
-            case parse.SubscribeCommand(words):
-                return await chats.subscribe(ctx.platform, ctx.chat_id, chat_kind, words, language)
-            case parse.UnsubscribeCommand():
-                return await chats.unsubscribe(ctx.platform, ctx.chat_id, ctx.user_id, language)
-            case parse.SettingsCommand():
-                # The confirmation comes in the chat's new language, unless the caller forces one.
-                reply_language = ctx.language or command.language or language
-                return await chats.change_settings(ctx.platform, ctx.chat_id, chat_kind, command, reply_language)
-        raise AssertionError(f"unhandled command {command!r}")
+        return await spec.run(self, command, ctx, topics, language)
 
     def _usage(self, error: parse.ParseError, language: Language) -> MessageView:
         problem = message(language, error.problem, **error.values)
         if error.command is not None:
             return text_reply(language, "usage", problem, usage_line(language, error.command))
-        commands = message(language, "commands_line", commands=", ".join(parse.COMMANDS))
+        commands = message(language, "commands_line", commands=", ".join(COMMANDS))
         return text_reply(language, "usage", problem, commands)
 
-    def _help(self, name: str | None, language: Language) -> HelpView:
-        names = [name] if name else list(parse.COMMANDS)
-        return HelpView(
-            language,
-            message(language, "help_title"),
-            [(message(language, f"usage_{command}"), message(language, f"about_{command}")) for command in names],
-            None if name else message(language, "help_note"),
-        )
+
+__all__ = ["ChatKind", "CommandContext", "CommandCore", "CoreServices"]

@@ -21,24 +21,10 @@ from paperwire.formatters.text import shorten
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
 
-COMMANDS: tuple[str, ...] = (
-    "today",
-    "digest",
-    "paper",
-    "search",
-    "topics",
-    "topic",
-    "excluded",
-    "trends",
-    "subscribe",
-    "unsubscribe",
-    "settings",
-    "help",
-)
 _ALIASES = {"start": "help"}
 _ECHO_CHARS = 40
 # The Slack slash command is `/papers <subcommand>`; typed whole it still works.
-_PREFIXES = ("papers", "paperwire")
+PREFIXES = ("papers", "paperwire")
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RELATIVE_DAYS = {"today": "today", "yesterday": "yesterday", "今天": "today", "昨天": "yesterday"}
@@ -164,7 +150,7 @@ class ParseError:
     values: dict[str, str | int] = field(default_factory=dict)
 
 
-_Parser = Callable[[str], "Command | ParseError"]
+Parser = Callable[[str], "Command | ParseError"]
 
 
 def clean_line(line: str) -> str:
@@ -176,50 +162,25 @@ def _unprintable(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
 
 
-def parse_command(line: str, *, max_argument_length: int = 300) -> Command | ParseError:
-    """Parse one command line; never raises."""
-    # Refuse a huge line before doing any work on it; the exact check is on the arguments.
-    if len(line) > max_argument_length * 4 + 100:
-        return ParseError("too_long", None, {"limit": max_argument_length})
-    text = clean_line(line)
-    if not text:
-        return ParseError("empty")
-    word, rest = _first_word(text)
-    name = _command_name(word)
-    if name in _PREFIXES and rest:
-        word, rest = _first_word(rest)
-        name = _command_name(word)
-    if name in _SHORTCUTS and not rest:
-        return _SHORTCUTS[name]
-    if name not in COMMANDS:
-        # A pasted id or paper link on its own means "show me this paper".
-        if not rest and normalize_arxiv_ref(word) is not None:
-            return _paper(word)
-        return ParseError("unknown_command", None, {"command": _shorten(word)})
-    if len(rest) > max_argument_length:
-        return ParseError("too_long", name, {"limit": max_argument_length})
-    return _PARSERS[name](rest)
-
-
-def _first_word(text: str) -> tuple[str, str]:
+def first_word(text: str) -> tuple[str, str]:
     """The first word and the rest, split at any Unicode space (a CJK keyboard types U+3000)."""
     parts = text.split(maxsplit=1)
     return parts[0], parts[1].strip() if len(parts) > 1 else ""
 
 
-def _command_name(word: str) -> str:
+def command_name(word: str) -> str:
     word = word.lstrip("/")
     word = word.split("@", 1)[0]  # Telegram: /cmd@BotName
     word = word.casefold()
     return _ALIASES.get(word, word)
 
 
-def _shorten(text: str) -> str:
+def echo(text: str) -> str:
     """What the user typed, echoed in a usage reply: short enough to read."""
     return shorten(text, _ECHO_CHARS)
 
 
-def _no_arguments(name: str) -> _Parser:
+def no_arguments(name: str) -> Parser:
     def parse(rest: str) -> Command | ParseError:
         if rest:
             return ParseError("no_arguments", name)
@@ -241,13 +202,13 @@ def parse_day(text: str) -> DayRef | None:
     return None
 
 
-def _optional_day(name: str, build: type[DigestCommand] | type[ExcludedCommand]) -> _Parser:
+def optional_day(name: str, build: type[DigestCommand] | type[ExcludedCommand]) -> Parser:
     def parse(rest: str) -> Command | ParseError:
         if not rest:
             return build()
         day = parse_day(rest)
         if day is None:
-            return ParseError("bad_date", name, {"value": _shorten(rest)})
+            return ParseError("bad_date", name, {"value": echo(rest)})
         return build(day)
 
     return parse
@@ -262,7 +223,7 @@ def parse_days(text: str) -> int | None:
     return days if 1 <= days <= MAX_DAYS else None
 
 
-def _paper(rest: str) -> Command | ParseError:
+def parse_paper(rest: str) -> Command | ParseError:
     text = rest.strip().strip("\"'“”«»`")
     if not text:
         return ParseError("missing_argument", "paper")
@@ -274,14 +235,14 @@ def _paper(rest: str) -> Command | ParseError:
     return PaperCommand(text, None, looks_like_link=link)
 
 
-def _search(rest: str) -> Command | ParseError:
+def parse_search(rest: str) -> Command | ParseError:
     words = rest.strip().strip("\"'“”«»`")
     if not any(char.isalnum() for char in words):
         return ParseError("missing_argument", "search")
     return SearchCommand(words)
 
 
-def _topic(rest: str) -> Command | ParseError:
+def parse_topic(rest: str) -> Command | ParseError:
     words = rest.split()
     if not words:
         return ParseError("missing_argument", "topic")
@@ -289,34 +250,34 @@ def _topic(rest: str) -> Command | ParseError:
     if len(words) > 1 and words[-1].isdigit():
         parsed = parse_days(words[-1])
         if parsed is None:
-            return ParseError("bad_days", "topic", {"value": _shorten(words[-1]), "max": MAX_DAYS})
+            return ParseError("bad_days", "topic", {"value": echo(words[-1]), "max": MAX_DAYS})
         days = parsed
         words = words[:-1]
     return TopicCommand(" ".join(words), days)
 
 
-def _trends(rest: str) -> Command | ParseError:
+def parse_trends(rest: str) -> Command | ParseError:
     if not rest:
         return TrendsCommand()
     days = parse_days(rest)
     if days is None:
-        return ParseError("bad_days", "trends", {"value": _shorten(rest), "max": MAX_DAYS})
+        return ParseError("bad_days", "trends", {"value": echo(rest), "max": MAX_DAYS})
     return TrendsCommand(days)
 
 
-def _subscribe(rest: str) -> Command | ParseError:
+def parse_subscribe(rest: str) -> Command | ParseError:
     words = tuple(word for word in re.split(r"[\s,，、;]+", rest) if word)
     return SubscribeCommand(words)
 
 
-def _settings(rest: str) -> Command | ParseError:
+def parse_settings(rest: str) -> Command | ParseError:
     words = rest.split()
     values: dict[str, str] = {}
     index = 0
     while index < len(words):
         key = _SETTING_KEYS.get(words[index].casefold().rstrip(":=").lstrip("-"))
         if key is None:
-            return ParseError("bad_setting", "settings", {"value": _shorten(words[index])})
+            return ParseError("bad_setting", "settings", {"value": echo(words[index])})
         if index + 1 >= len(words):
             return ParseError("setting_needs_value", "settings", {"setting": words[index]})
         values[key] = words[index + 1]
@@ -326,48 +287,26 @@ def _settings(rest: str) -> Command | ParseError:
         try:
             time_text = parse_hhmm(time_text).strftime("%H:%M")
         except ValueError:
-            return ParseError("bad_time", "settings", {"value": _shorten(values["time"])})
+            return ParseError("bad_time", "settings", {"value": echo(values["time"])})
     zone = values.get("timezone")
     if zone is not None:
         try:
             check_timezone(zone)
         except ValueError:
-            return ParseError("bad_timezone", "settings", {"value": _shorten(zone)})
+            return ParseError("bad_timezone", "settings", {"value": echo(zone)})
     language = values.get("language")
     if language is not None:
         language = language.casefold()
         if language not in LANGUAGES:
-            return ParseError("bad_language", "settings", {"value": _shorten(values["language"])})
+            return ParseError("bad_language", "settings", {"value": echo(values["language"])})
     return SettingsCommand(time_text, zone, language)  # type: ignore[arg-type]
 
 
-def _help(rest: str) -> Command | ParseError:
-    if not rest:
-        return HelpCommand()
-    name = _command_name(rest.split()[0])
-    return HelpCommand(name if name in COMMANDS else None)
-
-
 # Words that are a whole command on their own, though not in the command list.
-_SHORTCUTS: dict[str, Command] = {"yesterday": DigestCommand(DayRef("yesterday"))}
+SHORTCUTS: dict[str, Command] = {"yesterday": DigestCommand(DayRef("yesterday"))}
 
 _NO_ARGUMENT_COMMANDS: dict[str, Command] = {
     "today": Today(),
     "topics": TopicsCommand(),
     "unsubscribe": UnsubscribeCommand(),
-}
-
-_PARSERS = {
-    "today": _no_arguments("today"),
-    "digest": _optional_day("digest", DigestCommand),
-    "paper": _paper,
-    "search": _search,
-    "topics": _no_arguments("topics"),
-    "topic": _topic,
-    "excluded": _optional_day("excluded", ExcludedCommand),
-    "trends": _trends,
-    "subscribe": _subscribe,
-    "unsubscribe": _no_arguments("unsubscribe"),
-    "settings": _settings,
-    "help": _help,
 }

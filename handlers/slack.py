@@ -24,7 +24,8 @@ from paperwire.bot.views import MessageView, View
 from paperwire.config.settings import SlackSettings
 from paperwire.formatters.slack import EXCLUDED_ACTION_ID, OPEN_ACTION_PREFIX, SlackMessage
 from paperwire.formatters.slack_views import COMMAND, render_view
-from paperwire.handlers import parse
+from paperwire.handlers.commands import parse_command, spec_of
+from paperwire.handlers.parse import ParseError
 from paperwire.handlers.core import ChatKind, CommandContext, CommandCore
 from paperwire.handlers.messages import message
 
@@ -32,8 +33,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 RESPONSE_URL_USES = 5  # Slack takes at most 5 replies on one response_url
-# Replies the channel may see when `public_replies` is on; everything else answers the asker only.
-PUBLIC_COMMANDS = (parse.Today, parse.DigestCommand, parse.TopicCommand, parse.TopicsCommand, parse.TrendsCommand)
 
 SlackRenderer = Callable[[View], list[SlackMessage]]
 
@@ -81,7 +80,7 @@ class SlackCommands:
     async def _answer(
         self, line: str, channel: str, user: str, respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        command = parse.parse_command(line, max_argument_length=self.core.settings.max_argument_length)
+        command = parse_command(line, max_argument_length=self.core.settings.max_argument_length)
         ctx = CommandContext(
             platform=PLATFORM,
             chat_id=channel,
@@ -93,7 +92,8 @@ class SlackCommands:
         if isinstance(view, MessageView) and view.quiet:
             return  # a repeat of a rate-limit notice the user already has
         # Refusals and usage notes answer the asker only, whatever the command.
-        public = self.settings.public_replies and isinstance(command, PUBLIC_COMMANDS)
+        # Replies the channel may see when `public_replies` is on (the command table says which).
+        public = self.settings.public_replies and not isinstance(command, ParseError) and spec_of(command).public
         public = public and not isinstance(view, MessageView)
         await self._reply(respond, view, "in_channel" if public else "ephemeral")
 
@@ -111,9 +111,7 @@ class SlackCommands:
 
     async def _may_change_subscription(self, command: object, user: str, client: AsyncWebClient) -> bool:
         """Anyone who may post in the channel, unless `slack.admins_only` asks for a workspace admin."""
-        changes = isinstance(command, (parse.SubscribeCommand, parse.UnsubscribeCommand)) or (
-            isinstance(command, parse.SettingsCommand) and command.changes_anything
-        )
+        changes = not isinstance(command, ParseError) and spec_of(command).needs_admin(command)
         if not self.settings.admins_only:
             return True
         if not changes:

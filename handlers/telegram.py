@@ -27,16 +27,14 @@ from paperwire.config.settings import TelegramSettings
 from paperwire.formatters.telegram import TelegramMessage
 from paperwire.formatters.telegram_views import CARD_PREFIX, EXCLUDED_PREFIX, callback_command, render_view
 from paperwire.formatters.text import shorten
-from paperwire.handlers import parse
+from paperwire.handlers import commands
 from paperwire.handlers.core import ChatKind, CommandContext, CommandCore
 from paperwire.handlers.messages import message as reply_text
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-COMMANDS: tuple[str, ...] = (*parse.COMMANDS, "start")
-# In groups and channels only chat admins may run these (the core enforces it from `is_admin`).
-ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "settings"})
+COMMANDS: tuple[str, ...] = (*commands.COMMANDS, "start")
 ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 # New messages and channel posts; an edited old command is not answered again.
 NEW_MESSAGES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -52,8 +50,8 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def command_menu(language: str = "en") -> list[BotCommand]:
     """The commands shown in Telegram's menu, described in `language` (`start` stays hidden)."""
     return [
-        BotCommand(name, shorten(reply_text(language, f"about_{name}"), _DESCRIPTION_CHARS))
-        for name in parse.COMMANDS
+        BotCommand(spec.name, shorten(spec.about(language), _DESCRIPTION_CHARS))
+        for spec in commands.SPECS
     ]
 
 
@@ -106,6 +104,12 @@ def command_for_start(parameter: str) -> str | None:
 # ---------------------------------------------------------------- the handlers
 
 
+def _admin_only(name: str) -> bool:
+    """In groups and channels only chat admins may run these (the core enforces it from `is_admin`)."""
+    spec = commands.BY_NAME.get(name)
+    return spec is not None and spec.admin_only
+
+
 def _chat_kind(chat: Chat) -> ChatKind:
     if chat.type == ChatType.PRIVATE:
         return "private"
@@ -139,7 +143,7 @@ class TelegramCommands:
         if name == "start":  # `/start PARAMETER` comes from a deep link (see start_parameter)
             words = line.split(maxsplit=1)
             line = command_for_start(words[1].strip() if len(words) > 1 else "") or "help"
-        is_admin = await self._is_admin(context.bot, message, chat) if name in ADMIN_COMMANDS else False
+        is_admin = await self._is_admin(context.bot, message, chat) if _admin_only(name) else False
         ctx = CommandContext(PLATFORM, str(chat.id), _sender_id(message), _chat_kind(chat), is_admin)
         view = await self.core.handle(line, ctx)
         await self._reply(context.bot, chat.id, view, reply_to=message.message_id)

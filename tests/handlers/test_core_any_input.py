@@ -18,7 +18,7 @@ from paperwire.bot.views import MessageView
 from paperwire.config.settings import CommandSettings
 from paperwire.formatters.plain import render_view
 from paperwire.handlers.core import CommandContext
-from paperwire.handlers.parse import COMMANDS
+from paperwire.handlers.commands import COMMANDS
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.hf import FakeHF
 from tests.handlers.conftest import fill_store, make_core

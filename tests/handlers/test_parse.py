@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from paperwire.handlers.commands import COMMANDS, parse_command
 from paperwire.handlers.parse import (
-    COMMANDS,
     MAX_DAYS,
     DayRef,
     DigestCommand,
@@ -25,7 +25,6 @@ from paperwire.handlers.parse import (
     TopicsCommand,
     TrendsCommand,
     UnsubscribeCommand,
-    parse_command,
 )
 from paperwire.handlers.messages import EN
 

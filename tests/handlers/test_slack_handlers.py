@@ -34,6 +34,7 @@ from paperwire.bot.summarize.extractive import ExtractiveSummarizer
 from paperwire.config.settings import DEFAULT_TOPICS_FILE, CommandSettings, ConfigError, SlackSettings
 from paperwire.formatters.slack import EXCLUDED_ACTION_ID, validate_blocks
 from paperwire.handlers import parse
+from paperwire.handlers.commands import COMMANDS
 from paperwire.handlers.core import CommandCore
 from paperwire.handlers.slack import register
 from tests.fakes.hf import FakeHF, make_paper
@@ -194,8 +195,8 @@ EVERY_SUBCOMMAND: list[tuple[str, str]] = [
 
 
 def test_the_table_covers_every_command_of_the_core() -> None:
-    typed = {parse._command_name(line.split()[0]) for line, _ in EVERY_SUBCOMMAND if line}
-    assert set(parse.COMMANDS) <= typed
+    typed = {parse.command_name(line.split()[0]) for line, _ in EVERY_SUBCOMMAND if line}
+    assert set(COMMANDS) <= typed
 
 
 async def test_every_subcommand_is_acked_at_once_and_answered_at_the_response_url(
