@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,9 @@ from paperwire.bot.delivery.publish import Renderer
 from paperwire.bot.delivery.worker import ChatHook, DeliveryWorker, Sender
 from paperwire.bot.metrics import Metrics
 from paperwire.bot.pipeline import Pipeline, PipelineOptions
+from paperwire.bot.platforms.base import Platform
+from paperwire.bot.platforms.slack import SlackPlatform
+from paperwire.bot.platforms.telegram import TelegramPlatform
 from paperwire.bot.sources.arxiv import ArxivClient
 from paperwire.bot.sources.hf import HFClient
 from paperwire.bot.store.database import Database
@@ -26,9 +29,12 @@ from paperwire.bot.summarize.base import Summarizer
 if TYPE_CHECKING:
     from paperwire.bot.summarize.factory import Judge
 from paperwire.bot.summarize.extractive import ExtractiveSummarizer, summarize_extractive
-from paperwire.config.settings import Settings
+from paperwire.config.settings import ChatTarget, Settings
 
 log = logging.getLogger(__name__)
+
+# Every chat platform, registered here and nowhere else: a third one is one more entry.
+PLATFORMS: tuple[Platform, ...] = (TelegramPlatform(), SlackPlatform())
 
 
 @dataclass(slots=True)
@@ -114,47 +120,50 @@ def archive_pages(services: Services) -> ArchivePages:
     return ArchivePages(reader, tuple(topic.id for topic in services.taxonomy.topics))
 
 
+def platform_named(name: str) -> Platform:
+    """The registered platform called `name` (a KeyError for one that is not registered)."""
+    for platform in PLATFORMS:
+        if platform.name == name:
+            return platform
+    raise KeyError(name)
+
+
+def platform_names() -> list[str]:
+    return [platform.name for platform in PLATFORMS]
+
+
 def enabled_platforms(settings: Settings) -> list[str]:
-    """Platforms with credentials to send: Telegram with a token, Slack with a bot token."""
-    platforms = []
-    if settings.telegram.token is not None:
-        platforms.append("telegram")
-    if settings.slack.bot_token is not None:
-        platforms.append("slack")
-    return platforms
+    """Platforms with the credential to send (each platform says which one that is)."""
+    return [platform.name for platform in PLATFORMS if platform.status(settings).sends]
+
+
+def configured_chats(settings: Settings) -> dict[str, Sequence[ChatTarget]]:
+    """The chats each platform's settings name (`telegram.chats`, `slack.channels`, ...)."""
+    return {platform.name: platform.chats(settings) for platform in PLATFORMS}
 
 
 def renderers() -> dict[str, Renderer]:
     """Each platform's digest rendering into outbox payloads."""
-    from paperwire.bot.delivery import slack, telegram
-
-    return {"telegram": telegram.render_payloads, "slack": slack.render_payloads}
+    return {platform.name: platform.render_payloads for platform in PLATFORMS}
 
 
 def previewers() -> dict[str, Callable[[dict], str]]:
     """Each platform's text preview of one payload, for `publish --dry-run`."""
-    from paperwire.bot.delivery import slack, telegram
+    return {platform.name: platform.preview_payload for platform in PLATFORMS}
 
-    return {"telegram": telegram.preview_payload, "slack": slack.preview_payload}
+
+def credential_errors() -> tuple[type[Exception], ...]:
+    """The errors with which a platform refuses our credential when a sender opens."""
+    return tuple(error for platform in PLATFORMS for error in platform.credential_errors)
 
 
 @asynccontextmanager
 async def open_senders(services: Services, platforms: list[str]) -> AsyncIterator[dict[str, Sender]]:
     """A sender per platform, with its client open for the duration."""
-    settings = services.settings
     async with AsyncExitStack() as stack:
         senders: dict[str, Sender] = {}
-        if "telegram" in platforms:
-            from paperwire.bot.delivery.telegram import TelegramSender, make_bot
-
-            bot = make_bot(settings.telegram)
-            await stack.enter_async_context(bot)
-            senders["telegram"] = TelegramSender(bot, settings.telegram)
-        if "slack" in platforms:
-            from paperwire.bot.delivery.slack import SlackSender, make_client
-
-            # The shared aiohttp session is closed by open_services.
-            senders["slack"] = SlackSender(make_client(settings.slack, services.http), settings.slack)
+        for name in platforms:
+            senders[name] = await stack.enter_async_context(platform_named(name).open_sender(services))
         yield senders
 
 
@@ -176,7 +185,7 @@ def chat_hooks(db: Database) -> tuple[ChatHook, ChatHook]:
 def delivery_worker(services: Services, sender: Sender, metrics: Metrics | None = None, **options: Any) -> DeliveryWorker:
     """A worker for one platform, with the in-flight policy and hooks the settings call for."""
     settings = services.settings
-    in_flight = settings.telegram.in_flight if sender.platform == "telegram" else settings.slack.in_flight
+    in_flight = platform_named(sender.platform).in_flight(settings)
     gone, moved = chat_hooks(services.db)
     # Enough sends in flight to keep the platform's rate busy while chats wait their turn.
     options.setdefault("concurrency", max(64, math.ceil(2.5 * sender.platform_rate)))

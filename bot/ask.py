@@ -15,7 +15,7 @@ import argparse
 import logging
 import sys
 
-from paperwire.bot.app import open_services
+from paperwire.bot.app import open_services, platform_names
 from paperwire.bot.errors import Failure, UsageError
 from paperwire.bot.curation.taxonomy import TaxonomyError
 from paperwire.bot.store.database import DatabaseUnavailable
@@ -26,7 +26,6 @@ from paperwire.handlers.core import CommandContext, CommandCore
 
 log = logging.getLogger(__name__)
 
-PLATFORMS = ("telegram", "slack")
 MAX_CHAT_ID = 100  # the subscriptions table's chat_id column
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -35,7 +34,7 @@ def chat_address(chat: str | None) -> tuple[str, str]:
     """(platform, chat id) from `--chat`: `telegram:ID`, `slack:ID`, or a cli chat name."""
     chat = (chat or "cli").strip() or "cli"
     platform, colon, chat_id = chat.partition(":")
-    if colon and platform.casefold() in PLATFORMS and chat_id.strip():
+    if colon and platform.casefold() in platform_names() and chat_id.strip():
         platform, chat = platform.casefold(), chat_id.strip()
     else:
         platform = "cli"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paperwire.bot.app import PLATFORMS
 from paperwire.bot.curation.taxonomy import TaxonomyError, load_taxonomy
 from paperwire.bot.store.database import Database, DatabaseUnavailable
 from paperwire.config.settings import Settings
@@ -9,21 +10,7 @@ from paperwire.config.settings import Settings
 
 def platform_status(settings: Settings) -> dict[str, str]:
     """Each optional part: "on" or "off: <why>". Shared by config check and /healthz."""
-    status: dict[str, str] = {}
-    if settings.telegram.token is None:
-        status["telegram"] = "off: PAPERWIRE_TELEGRAM__TOKEN is not set"
-    elif settings.telegram.webhook_url:
-        status["telegram"] = f"on (webhook {settings.telegram.webhook_url})"
-    else:
-        status["telegram"] = "on (long polling)"
-    if settings.slack.bot_token is None:
-        status["slack"] = "off: PAPERWIRE_SLACK__BOT_TOKEN is not set"
-    elif settings.slack.app_token is not None:
-        status["slack"] = "on (Socket Mode)"
-    elif settings.slack.signing_secret is not None:
-        status["slack"] = "on (HTTP events at /slack/events)"
-    else:
-        status["slack"] = "off: set PAPERWIRE_SLACK__APP_TOKEN (Socket Mode) or PAPERWIRE_SLACK__SIGNING_SECRET (HTTP)"
+    status = {platform.name: platform.status(settings).detail for platform in PLATFORMS}
     if settings.llm_enabled:
         status["llm"] = f"on ({settings.llm.model} at {settings.llm.base_url or 'https://api.openai.com/v1'})"
     else:
@@ -42,8 +29,9 @@ async def check_configuration(settings: Settings) -> tuple[list[str], list[str]]
             f"({len(taxonomy.topics)} topics, {len(taxonomy.families)} exclusion families)"
         )
         known = {topic.id for topic in taxonomy.topics}
-        for section, targets in (("telegram.chats", settings.telegram.chats), ("slack.channels", settings.slack.channels)):
-            for target in targets:
+        for platform in PLATFORMS:
+            section = platform.chats_setting()
+            for target in platform.chats(settings):
                 unknown = [topic for topic in target.topics if topic not in known]
                 if unknown:
                     problems.append(
@@ -67,8 +55,6 @@ async def check_configuration(settings: Settings) -> tuple[list[str], list[str]]
     )
     for name, state in platform_status(settings).items():
         lines.append(f"{name}: {state}")
-    if settings.telegram.webhook_url and settings.telegram.webhook_secret is None:
-        problems.append(
-            "telegram.webhook_secret: a webhook needs a secret token; set PAPERWIRE_TELEGRAM__WEBHOOK_SECRET"
-        )
+    for platform in PLATFORMS:
+        problems.extend(platform.problems(settings))
     return problems, lines

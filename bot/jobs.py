@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from paperwire.bot.app import Services, renderers
+from paperwire.bot.app import Services, platform_named, renderers
 from paperwire.bot.delivery.publish import Target, plan_publication
 from paperwire.bot.models import LANGUAGES, Language
 from paperwire.bot.sources.errors import FutureDateError, SourceError
@@ -27,10 +27,6 @@ from paperwire.bot.store.schema import deliveries, digests, list_days
 from paperwire.bot.store.subscriptions import Subscription
 from paperwire.config.settings import ScheduleSettings
 from paperwire.formatters.labels import label
-from paperwire.formatters.slack import SlackMessage
-from paperwire.formatters.slack_mrkdwn import escape_mrkdwn
-from paperwire.formatters.telegram import TelegramMessage
-from paperwire.formatters.telegram_html import escape_html
 
 log = logging.getLogger(__name__)
 
@@ -359,9 +355,7 @@ async def _plan_notices(
 
 def notice_payload(platform: str, text: str) -> dict:
     """A one-line message as the platform's sender expects its outbox payload."""
-    if platform == "telegram":
-        return TelegramMessage(text=escape_html(text)).to_dict()
-    return SlackMessage(text=escape_mrkdwn(text)).to_dict() | {"in_thread": False}
+    return platform_named(platform).notice_payload(text)
 
 
 __all__ = [

@@ -18,7 +18,15 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
 
-from paperwire.bot.app import Services, archive_pages, enabled_platforms, open_services
+from paperwire.bot.app import (
+    PLATFORMS,
+    Services,
+    archive_pages,
+    configured_chats,
+    delivery_worker,
+    open_services,
+    platform_names,
+)
 from paperwire.bot.configcheck import platform_status
 from paperwire.bot.delivery.publish import register_configured_chats
 from paperwire.bot.errors import Failure
@@ -26,7 +34,7 @@ from paperwire.bot.metrics import Metrics
 from paperwire.bot.scheduler import ServiceScheduler
 from paperwire.bot.store.database import DatabaseUnavailable
 from paperwire.bot.views import View
-from paperwire.bot.parts import DRAIN_SECONDS, Redactor, SlackPart, TelegramPart, WorkerPart
+from paperwire.bot.parts import DRAIN_SECONDS, Part, Redactor, WorkerPart
 from paperwire.bot.archive.routes import add_archive_routes
 from paperwire.bot.web import Health, WebServer, build_web_app
 from paperwire.config.settings import Settings
@@ -75,22 +83,36 @@ class Service:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.settings = services.settings
-        self.platforms = enabled_platforms(self.settings)
+        sending = [platform for platform in PLATFORMS if platform.status(self.settings).sends]
+        self.platforms = [platform.name for platform in sending]
         self.stop_workers = asyncio.Event()
         redact = Redactor(self.settings)
+
+        def make_worker(sender: Any) -> Any:
+            return delivery_worker(services, sender, drain_grace=DRAIN_SECONDS)
+
         self.workers = {
-            platform: WorkerPart(services, platform, self.stop_workers, redact) for platform in self.platforms
+            platform.name: WorkerPart(services, platform, self.stop_workers, redact, make_worker)
+            for platform in sending
         }
         core = ServiceCore.from_services(services)
         core.metrics = services.metrics
         self.core = core
         status = platform_status(self.settings)
-        self.telegram = TelegramPart(services, core, redact) if "telegram" in self.platforms else None
-        self.slack = SlackPart(services, core, redact) if status["slack"].startswith("on") else None
+        # Each platform's part of the service (commands, buttons), where its settings let it run.
+        self.bots: dict[str, Part] = {
+            platform.name: platform.service_part(services, core, redact)
+            for platform in PLATFORMS
+            if platform.status(self.settings).serves
+        }
         self.scheduler = ServiceScheduler(services, platforms=self.platforms, wake=self.wake_workers)
         core.on_subscription_change = self.scheduler.refresh
         self.health = Health(services.db)
-        self.web = WebServer(build_web_app(self.health, services.metrics), self.settings.server.host, self.settings.server.port)
+        self.web = WebServer(
+            build_web_app(self.health, services.metrics, platform_names()),
+            self.settings.server.host,
+            self.settings.server.port,
+        )
         add_archive_routes(
             self.web.app,
             archive_pages(services),
@@ -104,12 +126,10 @@ class Service:
             worker.wake()
 
     async def start(self) -> None:
-        await register_configured_chats(
-            self.services.db, {"telegram": self.settings.telegram.chats, "slack": self.settings.slack.channels}
-        )
+        await register_configured_chats(self.services.db, configured_chats(self.settings))
         self.health.add("scheduler", lambda: self.scheduler.status)
-        for name in ("telegram", "slack"):
-            part = self.telegram if name == "telegram" else self.slack
+        for name in platform_names():
+            part = self.bots.get(name)
             if part is None:  # platform_status says "off: <why>"
                 self.health.add(name, lambda state=self._status[name]: state)
             else:
@@ -125,9 +145,8 @@ class Service:
         await self.scheduler.start()
         for worker in self.workers.values():
             worker.spawn(worker.run())
-        for part in (self.telegram, self.slack):
-            if part is not None:
-                part.start()
+        for part in self.bots.values():
+            part.start()
 
     async def stop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -140,7 +159,7 @@ class Service:
         with suppress(Exception):
             async with asyncio.timeout(left(1.5)):
                 await self.scheduler.stop()
-        bots = [part.stop(left(2.0)) for part in (self.telegram, self.slack) if part is not None]
+        bots = [part.stop(left(2.0)) for part in self.bots.values()]
         if bots:
             await asyncio.gather(*bots, return_exceptions=True)
         self.stop_workers.set()

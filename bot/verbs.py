@@ -184,18 +184,24 @@ async def _ensure_day(args: argparse.Namespace, services: Services) -> date:
 
 
 async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from paperwire.bot.app import delivery_worker, enabled_platforms, open_senders, previewers, renderers
-    from paperwire.bot.delivery.telegram import TokenRefused
+    from paperwire.bot.app import (
+        configured_chats,
+        credential_errors,
+        delivery_worker,
+        enabled_platforms,
+        open_senders,
+        platform_names,
+        previewers,
+        renderers,
+    )
     from paperwire.bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
     from paperwire.bot.store import outbox
 
     try:
         async with open_services(settings) as services:
             day = await _ensure_day(args, services)
-            await register_configured_chats(
-                services.db, {"telegram": settings.telegram.chats, "slack": settings.slack.channels}
-            )
-            platforms = ["telegram", "slack"] if args.dry_run else enabled_platforms(settings)
+            await register_configured_chats(services.db, configured_chats(settings))
+            platforms = platform_names() if args.dry_run else enabled_platforms(settings)
             if not platforms:
                 raise Failure(
                     "no platform to publish to: set PAPERWIRE_TELEGRAM__TOKEN or PAPERWIRE_SLACK__BOT_TOKEN "
@@ -229,7 +235,7 @@ async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
                     workers = [delivery_worker(services, sender) for sender in senders.values()]
                     stop = asyncio.Event()
                     await asyncio.gather(*(w.run(stop, digest_ids=plan.digest_ids, until_idle=True) for w in workers))
-            except TokenRefused as error:
+            except credential_errors() as error:
                 raise Failure(str(error)) from None
             async with services.db.connect() as connection:
                 counts = await outbox.status_counts(connection, plan.digest_ids)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 # The text exposition format that prometheus_client's generate_latest() writes.
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-PLATFORMS = ("telegram", "slack")
 
 Probe = Callable[[], str]
 """A part's state for /healthz: "ok ...", "off: why" or "error: why"."""
@@ -67,15 +66,16 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
-async def update_queue_depth(db: Database, metrics: Metrics) -> None:
+async def update_queue_depth(db: Database, metrics: Metrics, platforms: Sequence[str]) -> None:
     """Set paperwire_queue_depth per platform from the outbox (rows not yet sent nor given up)."""
     async with db.connect() as connection:
-        for platform in PLATFORMS:
+        for platform in platforms:
             metrics.queue_depth.labels(platform).set(await outbox.open_count(connection, platform=platform))
 
 
-def build_web_app(health: Health, metrics: Metrics) -> web.Application:
-    """The aiohttp application; the service adds the Telegram and Slack routes it needs."""
+def build_web_app(health: Health, metrics: Metrics, platforms: Sequence[str]) -> web.Application:
+    """The aiohttp application; each platform's service part adds the routes it needs.
+    `platforms` names the registered platforms, for the queue depth metric."""
 
     async def healthz(request: web.Request) -> web.Response:
         status, body = await health.report()
@@ -84,7 +84,7 @@ def build_web_app(health: Health, metrics: Metrics) -> web.Application:
     async def metrics_page(request: web.Request) -> web.Response:
         try:
             async with asyncio.timeout(health.ping_timeout):
-                await update_queue_depth(health.db, metrics)
+                await update_queue_depth(health.db, metrics, platforms)
         except Exception as error:  # the last known depth is still worth serving
             log.debug("queue depth not updated: %s", error)
         return web.Response(body=metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE})

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from paperwire.bot.delivery.publish import Target, plan_publication
-from paperwire.bot.app import renderers
+from paperwire.bot.app import platform_names, renderers
 from paperwire.bot.metrics import Metrics
 from paperwire.bot.service import Service
 from paperwire.bot.store.database import Database
@@ -55,7 +55,7 @@ async def test_health_is_503_when_the_database_cannot_be_reached() -> None:
     db = Database(f"postgresql+asyncpg://paperwire:s3cret-pass@127.0.0.1:{closed_port()}/paperwire")
     health = Health(db)
     health.add("scheduler", lambda: "ok")
-    server = WebServer(build_web_app(health, Metrics()), "127.0.0.1", 0)
+    server = WebServer(build_web_app(health, Metrics(), platform_names()), "127.0.0.1", 0)
     await server.start()
     try:
         status, _, body = await get(f"http://127.0.0.1:{server.port}/healthz")
@@ -87,7 +87,7 @@ async def test_metrics_in_prometheus_text(services_for: OpenServices) -> None:
         targets = [Target("telegram", "-1001", "en"), Target("telegram", "-1002", "en")]
         plan = await plan_publication(services.pipeline, services.db, day, targets, renderers())
         assert plan is not None
-        server = WebServer(build_web_app(Health(services.db), services.metrics), "127.0.0.1", 0)
+        server = WebServer(build_web_app(Health(services.db), services.metrics, platform_names()), "127.0.0.1", 0)
         await server.start()
         try:
             status, content_type, text = await get(f"http://127.0.0.1:{server.port}/metrics")
@@ -128,7 +128,7 @@ async def test_the_telegram_webhook_is_mounted_and_answers_commands(services_for
             await service.start()
             try:
                 for _ in range(100):
-                    if service.telegram is not None and service.telegram.probe() == "ok (webhook)":
+                    if "telegram" in service.bots and service.bots["telegram"].probe() == "ok (webhook)":
                         break
                     await asyncio.sleep(0.05)
                 assert telegram.webhook["url"] == f"http://127.0.0.1:{port}/telegram/webhook"
