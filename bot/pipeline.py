@@ -17,6 +17,7 @@ from paperwire.bot.curation.classify import topics_for
 from paperwire.bot.curation.select import curate
 from paperwire.bot.curation.taxonomy import Taxonomy
 from paperwire.bot.models import Card, Curation, DayPapers, Digest, DigestEntry, Exclusion, Language, Pick, TopicTrend
+from paperwire.bot.similar.index import SimilarityIndex
 from paperwire.bot.store import curation as curation_store
 from paperwire.bot.store import digests as digest_store
 from paperwire.bot.store import papers as paper_store
@@ -60,6 +61,7 @@ class Pipeline:
         options: PipelineOptions | None = None,
         metrics: Metrics | None = None,
         judge: Judge | None = None,
+        similar: SimilarityIndex | None = None,
     ) -> None:
         self.db = db
         self.taxonomy = taxonomy
@@ -67,6 +69,7 @@ class Pipeline:
         self.options = options or PipelineOptions()
         self.metrics = metrics
         self.judge = judge
+        self.similar = similar
 
     def classify(self, papers: Sequence) -> None:
         for paper in papers:
@@ -80,6 +83,8 @@ class Pipeline:
                 connection, day.papers, taxonomy_fingerprint=self.taxonomy.fingerprint
             )
             await paper_store.record_list_day(connection, day, source)
+        if self.similar is not None:
+            await self.similar.store(day.papers)
         if self.metrics is not None:
             self.metrics.papers_fetched.labels(source.split()[0][:40]).inc(len(day.papers))
         return IngestReport(day.list_day, len(day.papers), counts.inserted, counts.updated, list(day.skipped))
@@ -89,6 +94,8 @@ class Pipeline:
         self.classify([paper])
         async with self.db.begin() as connection:
             await paper_store.upsert_papers(connection, [paper], taxonomy_fingerprint=self.taxonomy.fingerprint)
+        if self.similar is not None:
+            await self.similar.store([paper])
 
     async def reclassify(self, batch: int = 2000) -> int:
         """Give papers classified under another taxonomy their topics again; returns how many."""

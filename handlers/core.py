@@ -174,6 +174,8 @@ class CommandCore:
                 return await queries.paper(command, language)
             case parse.SearchCommand(words):
                 return await queries.search(words, language)
+            case parse.RelatedCommand(arxiv_id):
+                return await queries.related(arxiv_id, language)
             case parse.TopicsCommand():
                 return await queries.topics(language)
             case parse.TopicCommand(name, days):

@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "digest",
     "paper",
     "search",
+    "related",
     "topics",
     "topic",
     "excluded",
@@ -84,6 +85,13 @@ class SearchCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedCommand:
+    """The papers nearest to one paper, named by its arXiv id or link."""
+
+    arxiv_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class TopicsCommand:
     pass
 
@@ -139,6 +147,7 @@ Command = (
     | DigestCommand
     | PaperCommand
     | SearchCommand
+    | RelatedCommand
     | TopicsCommand
     | TopicCommand
     | ExcludedCommand
@@ -278,6 +287,16 @@ def _search(rest: str) -> Command | ParseError:
     return SearchCommand(words)
 
 
+def _related(rest: str) -> Command | ParseError:
+    text = rest.strip().strip("\"'“”«»`")
+    if not text:
+        return ParseError("missing_argument", "related")
+    arxiv_id = normalize_arxiv_ref(text)
+    if arxiv_id is None:
+        return ParseError("bad_paper_id", "related", {"value": _shorten(text)})
+    return RelatedCommand(arxiv_id)
+
+
 def _topic(rest: str) -> Command | ParseError:
     words = rest.split()
     if not words:
@@ -359,6 +378,7 @@ _PARSERS = {
     "digest": _optional_day("digest", DigestCommand),
     "paper": _paper,
     "search": _search,
+    "related": _related,
     "topics": _no_arguments("topics"),
     "topic": _topic,
     "excluded": _optional_day("excluded", ExcludedCommand),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -143,6 +144,18 @@ summaries = Table(
     Column("completion_tokens", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Each paper's text vector (bot/similar): float16 bytes, rewritten when the text or the model
+# changes; `updated_at` lets an in-memory index fetch only what changed since it last looked.
+paper_vectors = Table(
+    "paper_vectors",
+    metadata,
+    Column("arxiv_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_paper_vectors_updated_at", paper_vectors.c.updated_at)
 
 subscriptions = Table(
     "subscriptions",

@@ -228,7 +228,7 @@ async def test_help_and_unknown_commands(core: CommandCore) -> None:
     help_view = await ask(core, "/help")
     unknown = message_of(await ask(core, "/frobnicate"), "usage")
 
-    assert isinstance(help_view, HelpView) and len(help_view.commands) == 12
+    assert isinstance(help_view, HelpView) and len(help_view.commands) == 13
     assert "frobnicate" in unknown and "subscribe" in unknown
 
 
