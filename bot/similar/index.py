@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from paperwire.bot.models import Paper
 from paperwire.bot.similar.lsa import DIMENSIONS, TextModel
@@ -39,6 +40,10 @@ class SimilarityIndex:
     ) -> None:
         self.db = db
         self.model = model
+        # One BLAS thread: a matrix-vector product over 100k rows takes under a millisecond,
+        # and OpenBLAS's worker threads contend with the database threads for the cores
+        # (6 ms per query on two busy cores, 0.1 ms with one thread).
+        threadpool_limits(1, user_api="blas")
         self.refresh_seconds = refresh_seconds
         self.clock = clock
         self._ids: list[str] = []
