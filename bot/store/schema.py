@@ -51,6 +51,7 @@ papers = Table(
     Column("project_page", Text),
     Column("github_stars", Integer),
     Column("organization", Text),
+    Column("thumbnail_url", Text),
     Column("topics", JSON, nullable=False, default=list),
     Column("primary_topic", String(64)),
     Column("taxonomy_fingerprint", String(64)),
