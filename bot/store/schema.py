@@ -158,6 +158,19 @@ paper_vectors = Table(
 )
 Index("ix_paper_vectors_updated_at", paper_vectors.c.updated_at)
 
+# A chat's votes on papers (👍 +1 / 👎 -1): one per user and paper in a chat, the last one
+# standing, so in a group or channel each member counts once.
+votes = Table(
+    "votes",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("chat_id", String(64), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("arxiv_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True),
+    Column("value", Integer, nullable=False),
+    Column("voted_at", DateTime(timezone=True), nullable=False),
+)
+
 subscriptions = Table(
     "subscriptions",
     metadata,
