@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -191,6 +191,29 @@ class Pipeline:
             only_topics=list(only),
             stats={**record.stats, "digest_id": record.id},
         )
+
+    async def build_for_chat(
+        self,
+        list_day: date,
+        language: Language,
+        topics: Sequence[str],
+        rerank: Callable[[Curation], tuple[list[Pick], list[Exclusion]]] | None,
+    ) -> Digest | None:
+        """The digest as one chat sees it: the shared one, its picks re-ranked by `rerank`
+        (a chat's taste). Nothing new is stored but the cards of papers the chat lifted."""
+        digest = await self.build(list_day, language, topics)
+        if digest is None or rerank is None:
+            return digest
+        curation = await self.curate_day(list_day)
+        assert curation is not None
+        chosen, ranked_down = rerank(curation)
+        if [pick.paper.arxiv_id for pick in chosen] == [entry.paper.arxiv_id for entry in digest.entries]:
+            return digest
+        results = await self._cards(chosen, language)
+        chosen_ids = {pick.paper.arxiv_id for pick in chosen}
+        exclusions = ranked_down + [item for item in digest.exclusions if item.paper.arxiv_id not in chosen_ids]
+        entries = [DigestEntry(pick=pick, card=result.card) for pick, result in zip(chosen, results, strict=True)]
+        return replace(digest, entries=entries, exclusions=exclusions)
 
     def _count_build(self, language: str, stats: dict[str, int]) -> None:
         if self.metrics is None:

@@ -30,6 +30,7 @@ from paperwire.handlers.messages import message, text_reply, usage_line
 from paperwire.handlers.queries import Answer, Queries
 from paperwire.handlers.ratelimit import RateLimiter
 from paperwire.handlers.subscribing import ChatSubscriptions
+from paperwire.handlers.tastes import ChatTastes, Rerank
 
 if TYPE_CHECKING:
     from paperwire.bot.app import Services
@@ -47,6 +48,8 @@ _CACHED_COMMANDS = (
     parse.TopicCommand,
     parse.TrendsCommand,
 )
+# Replies that differ for a chat whose votes re-rank its picks.
+_CHAT_TASTE_COMMANDS = (parse.Today, parse.DigestCommand, parse.ExcludedCommand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,7 @@ class CommandCore:
             default_timezone=default_timezone,
             clock=clock,
         )
+        self.tastes = ChatTastes(db, pipeline, taxonomy, clock)
         self._replies: TTLCache[View] = TTLCache(reply_cache_seconds, 256, clock)
         self._replying: SingleFlight = SingleFlight()
 
@@ -150,6 +154,12 @@ class CommandCore:
         topics = tuple(subscription.topics) if subscription is not None and subscription.active else ()
         if not isinstance(command, _CACHED_COMMANDS):
             return await self._run(command, ctx, topics, language)
+        taste = None
+        if isinstance(command, _CHAT_TASTE_COMMANDS):
+            taste = await self.tastes.taste(ctx.platform, ctx.chat_id)
+        if taste is not None:
+            # This chat's own picks: not shared with other chats through the reply cache.
+            return await self._run(command, ctx, topics, language, self.tastes.reranker(taste, topics))
         key = (command, language, topics)
         view = self._replies.get(key)
         if view is None:
@@ -160,16 +170,25 @@ class CommandCore:
         return view
 
     async def _run(
-        self, command: parse.Command, ctx: CommandContext, topics: tuple[str, ...], language: Language
+        self,
+        command: parse.Command,
+        ctx: CommandContext,
+        topics: tuple[str, ...],
+        language: Language,
+        rerank: Rerank | None = None,
     ) -> View:
         queries, chats = self.queries, self.chats
         match command:
             case parse.Today():
-                return await queries.digest(parse.DayRef("today"), list(topics), language)
+                return await queries.digest(parse.DayRef("today"), list(topics), language, rerank)
             case parse.DigestCommand(day):
-                return await queries.digest(day or parse.DayRef("today"), list(topics), language)
+                return await queries.digest(day or parse.DayRef("today"), list(topics), language, rerank)
             case parse.ExcludedCommand(day):
-                return await queries.excluded(day or parse.DayRef("today"), language)
+                return await queries.excluded(day or parse.DayRef("today"), language, rerank)
+            case parse.VoteCommand(arxiv_id, value):
+                return await self.tastes.vote(ctx.platform, ctx.chat_id, ctx.user_id, arxiv_id, value, language)
+            case parse.TasteCommand(reset=False):
+                return await self.tastes.show(ctx.platform, ctx.chat_id, language)
             case parse.PaperCommand():
                 return await queries.paper(command, language)
             case parse.SearchCommand(words):
@@ -193,6 +212,8 @@ class CommandCore:
         match command:
             case parse.SubscribeCommand(words):
                 return await chats.subscribe(ctx.platform, ctx.chat_id, chat_kind, words, language)
+            case parse.TasteCommand(reset=True):
+                return await self.tastes.reset(ctx.platform, ctx.chat_id, language)
             case parse.UnsubscribeCommand():
                 return await chats.unsubscribe(ctx.platform, ctx.chat_id, ctx.user_id, language)
             case parse.SettingsCommand():

@@ -26,6 +26,9 @@ COMMANDS: tuple[str, ...] = (
     "paper",
     "search",
     "related",
+    "like",
+    "dislike",
+    "taste",
     "topics",
     "topic",
     "excluded",
@@ -92,6 +95,21 @@ class RelatedCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class VoteCommand:
+    """👍 (`like`, +1) or 👎 (`dislike`, -1) on one paper, for this chat's ranking."""
+
+    arxiv_id: str
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class TasteCommand:
+    """What this chat's votes taught; `reset` forgets them."""
+
+    reset: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TopicsCommand:
     pass
 
@@ -148,6 +166,8 @@ Command = (
     | PaperCommand
     | SearchCommand
     | RelatedCommand
+    | VoteCommand
+    | TasteCommand
     | TopicsCommand
     | TopicCommand
     | ExcludedCommand
@@ -297,6 +317,28 @@ def _related(rest: str) -> Command | ParseError:
     return RelatedCommand(arxiv_id)
 
 
+def _vote(name: str, value: int) -> _Parser:
+    def parse(rest: str) -> Command | ParseError:
+        text = rest.strip().strip("\"'“”«»`")
+        if not text:
+            return ParseError("missing_argument", name)
+        arxiv_id = normalize_arxiv_ref(text)
+        if arxiv_id is None:
+            return ParseError("bad_paper_id", name, {"value": _shorten(text)})
+        return VoteCommand(arxiv_id, value)
+
+    return parse
+
+
+def _taste(rest: str) -> Command | ParseError:
+    word = rest.strip().casefold()
+    if not word:
+        return TasteCommand()
+    if word in ("reset", "forget", "clear"):
+        return TasteCommand(reset=True)
+    return ParseError("bad_taste", "taste", {"value": _shorten(rest.strip())})
+
+
 def _topic(rest: str) -> Command | ParseError:
     words = rest.split()
     if not words:
@@ -379,6 +421,9 @@ _PARSERS = {
     "paper": _paper,
     "search": _search,
     "related": _related,
+    "like": _vote("like", 1),
+    "dislike": _vote("dislike", -1),
+    "taste": _taste,
     "topics": _no_arguments("topics"),
     "topic": _topic,
     "excluded": _optional_day("excluded", ExcludedCommand),

@@ -38,6 +38,7 @@ from paperwire.formatters.text import short_name
 from paperwire.handlers.lookup import FoundPaper, PaperLookup
 from paperwire.handlers.messages import message, text_reply, usage_line
 from paperwire.handlers.parse import DayRef, PaperCommand
+from paperwire.handlers.tastes import Rerank
 
 log = logging.getLogger(__name__)
 
@@ -101,20 +102,27 @@ class Queries:
 
     # ---------------------------------------------------------------- digests
 
-    async def digest(self, ref: DayRef, topics: list[str], language: Language) -> View:
-        """The day's digest, built now if it never was (curation and cards are cached)."""
+    async def digest(self, ref: DayRef, topics: list[str], language: Language, rerank: Rerank | None = None) -> View:
+        """The day's digest, built now if it never was (curation and cards are cached);
+        `rerank` gives a chat with votes its own picks."""
         list_day = await self.resolve_day(ref, language)
-        digest = await self.pipeline.build(list_day, language, topics)
+        digest = await self.pipeline.build_for_chat(list_day, language, topics, rerank)
         if digest is None:
             return text_reply(language, "info", label(language, "no_papers_day", date=list_day))
         return DigestView(language, digest)
 
-    async def excluded(self, ref: DayRef, language: Language) -> View:
+    async def excluded(self, ref: DayRef, language: Language, rerank: Rerank | None = None) -> View:
         list_day = await self.resolve_day(ref, language)
         curation = await self.pipeline.curate_day(list_day)
         if curation is None:
             return text_reply(language, "info", label(language, "no_papers_day", date=list_day))
-        return ExcludedView(language, list_day, curation.exclusions)
+        if rerank is None:
+            return ExcludedView(language, list_day, curation.exclusions)
+        # Where this chat's votes decided, it says so, above the day's own exclusions.
+        chosen, ranked_down = rerank(curation)
+        chosen_ids = {pick.paper.arxiv_id for pick in chosen}
+        rest = [item for item in curation.exclusions if item.paper.arxiv_id not in chosen_ids]
+        return ExcludedView(language, list_day, ranked_down + rest)
 
     # ---------------------------------------------------------------- papers
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paperwire.bot.store.papers import dialect_insert
+from paperwire.bot.models import Paper
+from paperwire.bot.store.papers import dialect_insert, get_papers
 from paperwire.bot.store.schema import votes
 
 
@@ -49,6 +50,13 @@ async def chat_votes(connection: AsyncConnection, platform: str, chat_id: str) -
         .group_by(votes.c.arxiv_id)
     )
     return {arxiv_id: int(total) for arxiv_id, total in rows if total}
+
+
+async def voted_papers(connection: AsyncConnection, platform: str, chat_id: str) -> list[tuple[Paper, int]]:
+    """The papers a chat voted on, with its net vote on each (what its taste is learned from)."""
+    net = await chat_votes(connection, platform, chat_id)
+    found = await get_papers(connection, list(net))
+    return [(found[arxiv_id], value) for arxiv_id, value in net.items() if arxiv_id in found]
 
 
 async def forget_votes(connection: AsyncConnection, platform: str, chat_id: str) -> int:
