@@ -11,8 +11,7 @@ vocabulary, the idf weights and the SVD basis as plain arrays: loading it runs n
 from __future__ import annotations
 
 import argparse
-import ast
-import json
+import logging
 import sys
 from pathlib import Path
 
@@ -22,29 +21,20 @@ from sklearn.decomposition import TruncatedSVD
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from paperwire.bot.similar.lsa import DIMENSIONS, document_text, new_vectorizer  # noqa: E402
+from paperwire.bot.models import Paper  # noqa: E402
+from paperwire.bot.similar.lsa import DIMENSIONS, new_vectorizer, paper_text  # noqa: E402
+from paperwire.bot.sources.files import FileSource  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "hf-daily"
 DEFAULT_OUT = REPO / "bot" / "similar" / "lsa.npz"
 
 
-def read_papers(data: Path) -> list[tuple[str, str, str, list[str]]]:
-    """(id, title, abstract, keywords) of every distinct paper, sorted by id."""
-    found: dict[str, tuple[str, str, str, list[str]]] = {}
-    for path in sorted(data.glob("*.json")):
-        raw = json.loads(path.read_text())
-        items = raw.get("data", []) if isinstance(raw, dict) else raw
-        for item in items:
-            if isinstance(item, str):
-                try:
-                    item = ast.literal_eval(item)
-                except (ValueError, SyntaxError):
-                    continue
-            paper = item.get("paper") if isinstance(item, dict) else None
-            if not isinstance(paper, dict) or not paper.get("id"):
-                continue
-            keywords = [k for k in paper.get("ai_keywords") or [] if isinstance(k, str)]
-            found[paper["id"]] = (paper["id"], paper.get("title") or "", paper.get("summary") or "", keywords)
+def read_papers(data: Path) -> list[Paper]:
+    """Every distinct paper of the saved days, read by paperwire's own parser, sorted by id."""
+    found: dict[str, Paper] = {}
+    for day in FileSource(data).iter_days():
+        for paper in day.papers:
+            found[paper.arxiv_id] = paper
     return [found[key] for key in sorted(found)]
 
 
@@ -53,8 +43,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)  # the archive's known malformed items are skipped quietly
     papers = read_papers(args.data)
-    texts = [document_text(title, abstract, keywords) for _, title, abstract, keywords in papers]
+    texts = [paper_text(paper) for paper in papers]
     vectorizer = new_vectorizer()
     matrix = vectorizer.fit_transform(texts)
     svd = TruncatedSVD(n_components=DIMENSIONS, algorithm="randomized", n_iter=7, random_state=0)
