@@ -34,6 +34,8 @@ sys.path.insert(0, str(REPO))
 
 from paperwire.bot.curation.taxonomy import load_taxonomy  # noqa: E402
 from paperwire.bot.pipeline import Pipeline  # noqa: E402
+from paperwire.bot.similar.index import SimilarityIndex  # noqa: E402
+from paperwire.bot.similar.lsa import shipped_model  # noqa: E402
 from paperwire.bot.sources.errors import SourceError  # noqa: E402
 from paperwire.bot.sources.files import FileSource  # noqa: E402
 from paperwire.bot.store import papers as paper_store  # noqa: E402
@@ -126,6 +128,7 @@ def mixed_commands(ids: list[str], queries: list[str], topics: list[str], count:
         lambda: f"/paper@PaperwireBot https://arxiv.org/abs/{rng.choice(ids)}v1",
         lambda: f"search {rng.choice(queries)}",
         lambda: f"search {rng.choice(queries)}",
+        lambda: f"related {rng.choice(ids)}",
         lambda: "today",
         lambda: "digest yesterday",
         lambda: "excluded",
@@ -163,7 +166,7 @@ async def main(args: argparse.Namespace) -> None:
     await db.start()
     try:
         taxonomy = load_taxonomy(DEFAULT_TOPICS_FILE)
-        pipeline = Pipeline(db, taxonomy, ExtractiveSummarizer())
+        pipeline = Pipeline(db, taxonomy, ExtractiveSummarizer(), similar=SimilarityIndex(db, shipped_model()))
         print(f"database: {db.safe_url}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
         await import_archive(Path(args.data), db, pipeline)
         async with db.connect() as connection:
@@ -191,11 +194,17 @@ async def main(args: argparse.Namespace) -> None:
         first = [await timed(lambda line=f"paper {arxiv_id}": asker.ask(line)) for arxiv_id in sample]
         again = [await timed(lambda line=f"paper {arxiv_id}": asker.ask(line)) for arxiv_id in sample]
         queries = two_word_queries(titles, SEARCHES, rng)
+        started = time.perf_counter()
+        await asker.ask(f"related {ids[0]}")  # the index loads (and fills in missing vectors) once
+        index_load = time.perf_counter() - started
         searches = [await timed(lambda line=f"search {query}": asker.ask(line)) for query in queries]
+        relateds = [await timed(lambda line=f"related {arxiv_id}": asker.ask(line)) for arxiv_id in rng.sample(ids, SEARCHES)]
         print()
+        print(f"similarity index: first use {index_load:.1f} s (loads every stored vector, computes missing ones)")
         print(summary("paper <id> (first ask, card made)", first))
         print(summary("paper <id> (card cached)", again))
         print(summary("search <two words>", searches))
+        print(summary("related <id>", relateds))
 
         topic_ids = list(taxonomy.topic_ids)
         rates = []

@@ -21,6 +21,8 @@ from paperwire.bot.pipeline import Pipeline, PipelineOptions
 from paperwire.bot.platforms.base import Platform
 from paperwire.bot.platforms.slack import SlackPlatform
 from paperwire.bot.platforms.telegram import TelegramPlatform
+from paperwire.bot.similar.index import SimilarityIndex
+from paperwire.bot.similar.lsa import shipped_model
 from paperwire.bot.sources.arxiv import ArxivClient
 from paperwire.bot.sources.hf import HFClient
 from paperwire.bot.store.database import Database
@@ -78,6 +80,7 @@ async def open_services(settings: Settings, metrics: Metrics | None = None) -> A
             aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": "paperwire/0.1"})
         )
         summarizer, judge = build_summarizer(settings, http, stack, taxonomy)
+        similar = SimilarityIndex(db, shipped_model())
         pipeline = Pipeline(
             db,
             taxonomy,
@@ -90,6 +93,7 @@ async def open_services(settings: Settings, metrics: Metrics | None = None) -> A
             ),
             metrics=metrics,
             judge=judge,
+            similar=similar,
         )
         hf = HFClient(
             http,

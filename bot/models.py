@@ -49,6 +49,7 @@ class Paper:
     project_page: str | None = None
     github_stars: int | None = None
     organization: str | None = None
+    thumbnail_url: str | None = None  # the list's picture of the paper (https only)
     version: int | None = None
     topics: list[str] = field(default_factory=list)
 
@@ -94,7 +95,7 @@ class Pick:
     rank: int
 
 
-ExclusionKind = Literal["family", "paper_type", "below_cut", "topic_cap", "picked_before", "no_topic"]
+ExclusionKind = Literal["family", "paper_type", "below_cut", "topic_cap", "picked_before", "no_topic", "taste"]
 
 
 @dataclass(slots=True)

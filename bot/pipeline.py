@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from paperwire.bot.curation.classify import topics_for
 from paperwire.bot.curation.select import curate
 from paperwire.bot.curation.taxonomy import Taxonomy
 from paperwire.bot.models import Card, Curation, DayPapers, Digest, DigestEntry, Exclusion, Language, Pick, TopicTrend
+from paperwire.bot.similar.index import SimilarityIndex
 from paperwire.bot.store import curation as curation_store
 from paperwire.bot.store import digests as digest_store
 from paperwire.bot.store import papers as paper_store
@@ -60,6 +61,7 @@ class Pipeline:
         options: PipelineOptions | None = None,
         metrics: Metrics | None = None,
         judge: Judge | None = None,
+        similar: SimilarityIndex | None = None,
     ) -> None:
         self.db = db
         self.taxonomy = taxonomy
@@ -67,6 +69,7 @@ class Pipeline:
         self.options = options or PipelineOptions()
         self.metrics = metrics
         self.judge = judge
+        self.similar = similar
 
     def classify(self, papers: Sequence) -> None:
         for paper in papers:
@@ -80,6 +83,8 @@ class Pipeline:
                 connection, day.papers, taxonomy_fingerprint=self.taxonomy.fingerprint
             )
             await paper_store.record_list_day(connection, day, source)
+        if self.similar is not None:
+            await self.similar.store(day.papers)
         if self.metrics is not None:
             self.metrics.papers_fetched.labels(source.split()[0][:40]).inc(len(day.papers))
         return IngestReport(day.list_day, len(day.papers), counts.inserted, counts.updated, list(day.skipped))
@@ -89,6 +94,8 @@ class Pipeline:
         self.classify([paper])
         async with self.db.begin() as connection:
             await paper_store.upsert_papers(connection, [paper], taxonomy_fingerprint=self.taxonomy.fingerprint)
+        if self.similar is not None:
+            await self.similar.store([paper])
 
     async def reclassify(self, batch: int = 2000) -> int:
         """Give papers classified under another taxonomy their topics again; returns how many."""
@@ -184,6 +191,29 @@ class Pipeline:
             only_topics=list(only),
             stats={**record.stats, "digest_id": record.id},
         )
+
+    async def build_for_chat(
+        self,
+        list_day: date,
+        language: Language,
+        topics: Sequence[str],
+        rerank: Callable[[Curation], tuple[list[Pick], list[Exclusion]]] | None,
+    ) -> Digest | None:
+        """The digest as one chat sees it: the shared one, its picks re-ranked by `rerank`
+        (a chat's taste). Nothing new is stored but the cards of papers the chat lifted."""
+        digest = await self.build(list_day, language, topics)
+        if digest is None or rerank is None:
+            return digest
+        curation = await self.curate_day(list_day)
+        assert curation is not None
+        chosen, ranked_down = rerank(curation)
+        if [pick.paper.arxiv_id for pick in chosen] == [entry.paper.arxiv_id for entry in digest.entries]:
+            return digest
+        results = await self._cards(chosen, language)
+        chosen_ids = {pick.paper.arxiv_id for pick in chosen}
+        exclusions = ranked_down + [item for item in digest.exclusions if item.paper.arxiv_id not in chosen_ids]
+        entries = [DigestEntry(pick=pick, card=result.card) for pick, result in zip(chosen, results, strict=True)]
+        return replace(digest, entries=entries, exclusions=exclusions)
 
     def _count_build(self, language: str, stats: dict[str, int]) -> None:
         if self.metrics is None:

@@ -57,6 +57,9 @@ class CardDocument:
     key_insight: str
     takeaways: tuple[Takeaway, ...]
     method_note: str
+    organization: str = ""
+    github_stars: int | None = None
+    image_url: str | None = None  # the list's picture of the paper, https only
 
     @property
     def abs_url(self) -> str:
@@ -99,6 +102,9 @@ def build_card(entry: DigestEntry, language: str, topic_names: dict[str, str]) -
         key_insight=one_line(card.key_insight),
         takeaways=_takeaways(card, language),
         method_note=label(language, "summary_llm" if card.method == "llm" else "summary_extractive"),
+        organization=one_line(paper.organization),
+        github_stars=paper.github_stars or None,
+        image_url=paper.thumbnail_url,
     )
 
 

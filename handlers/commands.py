@@ -20,6 +20,7 @@ from paperwire.handlers.messages import message
 from paperwire.handlers.parse import Command, ParseError
 from paperwire.handlers.queries import Queries
 from paperwire.handlers.subscribing import ChatSubscriptions
+from paperwire.handlers.tastes import ChatTastes
 
 
 class CommandTools(Protocol):
@@ -27,6 +28,7 @@ class CommandTools(Protocol):
 
     queries: Queries
     chats: ChatSubscriptions
+    tastes: ChatTastes
 
 
 Handler = Callable[[CommandTools, Any, CommandContext, tuple[str, ...], Language], Awaitable[View]]
@@ -46,6 +48,7 @@ class CommandSpec:
     admin_only: bool = False
     cacheable: bool = False
     public: bool = False
+    per_chat: bool = False  # the reply follows the chat's votes: never cached once it voted
     hint: str | None = None
 
     def usage(self, language: str) -> str:
@@ -63,15 +66,18 @@ class CommandSpec:
 
 
 async def _today(tools: CommandTools, command: parse.Today, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
-    return await tools.queries.digest(parse.DayRef("today"), list(topics), language)
+    rerank = await tools.tastes.rerank_for(ctx.platform, ctx.chat_id, topics)
+    return await tools.queries.digest(parse.DayRef("today"), list(topics), language, rerank)
 
 
 async def _digest(tools: CommandTools, command: parse.DigestCommand, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
-    return await tools.queries.digest(command.day or parse.DayRef("today"), list(topics), language)
+    rerank = await tools.tastes.rerank_for(ctx.platform, ctx.chat_id, topics)
+    return await tools.queries.digest(command.day or parse.DayRef("today"), list(topics), language, rerank)
 
 
 async def _excluded(tools: CommandTools, command: parse.ExcludedCommand, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
-    return await tools.queries.excluded(command.day or parse.DayRef("today"), language)
+    rerank = await tools.tastes.rerank_for(ctx.platform, ctx.chat_id, topics)
+    return await tools.queries.excluded(command.day or parse.DayRef("today"), language, rerank)
 
 
 async def _paper(tools: CommandTools, command: parse.PaperCommand, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
@@ -80,6 +86,20 @@ async def _paper(tools: CommandTools, command: parse.PaperCommand, ctx: CommandC
 
 async def _search(tools: CommandTools, command: parse.SearchCommand, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
     return await tools.queries.search(command.words, language)
+
+
+async def _related(tools: CommandTools, command: parse.RelatedCommand, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
+    return await tools.queries.related(command.arxiv_id, language)
+
+
+async def _vote(tools: CommandTools, command: parse.VoteCommand, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
+    return await tools.tastes.vote(ctx.platform, ctx.chat_id, ctx.user_id, command.arxiv_id, command.value, language)
+
+
+async def _taste(tools: CommandTools, command: parse.TasteCommand, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
+    if command.reset:
+        return await tools.tastes.reset(ctx.platform, ctx.chat_id, language)
+    return await tools.tastes.show(ctx.platform, ctx.chat_id, language)
 
 
 async def _topics(tools: CommandTools, command: parse.TopicsCommand, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
@@ -129,16 +149,21 @@ def _parse_help(rest: str) -> Command | ParseError:
 # ---------------------------------------------------------------- the table
 
 SPECS: tuple[CommandSpec, ...] = (
-    CommandSpec("today", parse.Today, parse.no_arguments("today"), _today, cacheable=True, public=True, hint="today"),
+    CommandSpec("today", parse.Today, parse.no_arguments("today"), _today, cacheable=True, public=True,
+                per_chat=True, hint="today"),
     CommandSpec("digest", parse.DigestCommand, parse.optional_day("digest", parse.DigestCommand), _digest,
-                cacheable=True, public=True),
+                cacheable=True, public=True, per_chat=True),
     CommandSpec("paper", parse.PaperCommand, parse.parse_paper, _paper, hint="paper <arXiv id>"),
     CommandSpec("search", parse.SearchCommand, parse.parse_search, _search, hint="search <words>"),
+    CommandSpec("related", parse.RelatedCommand, parse.parse_related, _related, hint="related <arXiv id>"),
+    CommandSpec("like", parse.LikeCommand, parse.vote_parser("like", parse.LikeCommand, 1), _vote),
+    CommandSpec("dislike", parse.DislikeCommand, parse.vote_parser("dislike", parse.DislikeCommand, -1), _vote),
+    CommandSpec("taste", parse.TasteCommand, parse.parse_taste, _taste, admin_only=True),
     CommandSpec("topics", parse.TopicsCommand, parse.no_arguments("topics"), _topics, cacheable=True, public=True),
     CommandSpec("topic", parse.TopicCommand, parse.parse_topic, _topic, cacheable=True, public=True,
                 hint="topic <name> [days]"),
     CommandSpec("excluded", parse.ExcludedCommand, parse.optional_day("excluded", parse.ExcludedCommand), _excluded,
-                cacheable=True, hint="excluded [date]"),
+                cacheable=True, per_chat=True, hint="excluded [date]"),
     CommandSpec("trends", parse.TrendsCommand, parse.parse_trends, _trends, cacheable=True, public=True),
     CommandSpec("subscribe", parse.SubscribeCommand, parse.parse_subscribe, _subscribe, admin_only=True),
     CommandSpec("unsubscribe", parse.UnsubscribeCommand, parse.no_arguments("unsubscribe"), _unsubscribe,

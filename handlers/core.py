@@ -31,6 +31,7 @@ from paperwire.handlers.messages import message, text_reply, usage_line
 from paperwire.handlers.queries import Answer, Queries
 from paperwire.handlers.ratelimit import RateLimiter
 from paperwire.handlers.subscribing import ChatSubscriptions
+from paperwire.handlers.tastes import ChatTastes
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class CommandCore:
             default_timezone=default_timezone,
             clock=clock,
         )
+        self.tastes = ChatTastes(db, pipeline, taxonomy, clock)
         self._replies: TTLCache[View] = TTLCache(reply_cache_seconds, 256, clock)
         self._replying: SingleFlight = SingleFlight()
 
@@ -128,7 +130,11 @@ class CommandCore:
     ) -> View:
         # A chat that follows some topics sees its own digest, as it gets it delivered.
         topics = tuple(subscription.topics) if subscription is not None and subscription.active else ()
-        if not spec_of(command).cacheable:
+        spec = spec_of(command)
+        if not spec.cacheable:
+            return await self._run(command, ctx, topics, language)
+        if spec.per_chat and await self.tastes.taste(ctx.platform, ctx.chat_id) is not None:
+            # This chat's votes give it its own picks: not shared through the reply cache.
             return await self._run(command, ctx, topics, language)
         key = (command, language, topics)
         view = self._replies.get(key)

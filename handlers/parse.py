@@ -72,6 +72,43 @@ class SearchCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedCommand:
+    """The papers nearest to one paper, named by its arXiv id or link."""
+
+    arxiv_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoteCommand:
+    """👍 (`like`, +1) or 👎 (`dislike`, -1) on one paper, for this chat's ranking."""
+
+    arxiv_id: str
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class LikeCommand(VoteCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class DislikeCommand(VoteCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TasteCommand:
+    """What this chat's votes taught; `reset` forgets them."""
+
+    reset: bool = False
+
+    @property
+    def changes_anything(self) -> bool:
+        """Only forgetting changes the chat (and needs an admin in a group)."""
+        return self.reset
+
+
+@dataclass(frozen=True, slots=True)
 class TopicsCommand:
     pass
 
@@ -127,6 +164,10 @@ Command = (
     | DigestCommand
     | PaperCommand
     | SearchCommand
+    | RelatedCommand
+    | LikeCommand
+    | DislikeCommand
+    | TasteCommand
     | TopicsCommand
     | TopicCommand
     | ExcludedCommand
@@ -240,6 +281,38 @@ def parse_search(rest: str) -> Command | ParseError:
     if not any(char.isalnum() for char in words):
         return ParseError("missing_argument", "search")
     return SearchCommand(words)
+
+
+def parse_related(rest: str) -> Command | ParseError:
+    text = rest.strip().strip("\"'“”«»`")
+    if not text:
+        return ParseError("missing_argument", "related")
+    arxiv_id = normalize_arxiv_ref(text)
+    if arxiv_id is None:
+        return ParseError("bad_paper_id", "related", {"value": echo(text)})
+    return RelatedCommand(arxiv_id)
+
+
+def vote_parser(name: str, kind: type[LikeCommand] | type[DislikeCommand], value: int) -> Parser:
+    def parse(rest: str) -> Command | ParseError:
+        text = rest.strip().strip("\"'“”«»`")
+        if not text:
+            return ParseError("missing_argument", name)
+        arxiv_id = normalize_arxiv_ref(text)
+        if arxiv_id is None:
+            return ParseError("bad_paper_id", name, {"value": echo(text)})
+        return kind(arxiv_id, value)
+
+    return parse
+
+
+def parse_taste(rest: str) -> Command | ParseError:
+    word = rest.strip().casefold()
+    if not word:
+        return TasteCommand()
+    if word in ("reset", "forget", "clear"):
+        return TasteCommand(reset=True)
+    return ParseError("bad_taste", "taste", {"value": echo(rest.strip())})
 
 
 def parse_topic(rest: str) -> Command | ParseError:

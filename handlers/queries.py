@@ -11,7 +11,8 @@ from datetime import date, timedelta
 
 
 from paperwire.bot.curation.taxonomy import Taxonomy
-from paperwire.bot.models import DigestEntry, Language, Pick
+from paperwire.bot.models import DigestEntry, Language, Paper, Pick
+from paperwire.bot.similar.blend import blend_rankings
 from paperwire.bot.pipeline import Pipeline
 from paperwire.bot.sources.errors import PaperNotFound, SourceError
 from paperwire.bot.store import curation as curation_store
@@ -33,13 +34,16 @@ from paperwire.bot.views import (
 )
 from paperwire.config.settings import CommandSettings
 from paperwire.formatters.labels import label
+from paperwire.formatters.text import short_name
 from paperwire.handlers.lookup import FoundPaper, PaperLookup
 from paperwire.handlers.messages import message, text_reply, usage_line
 from paperwire.handlers.parse import DayRef, PaperCommand
+from paperwire.handlers.tastes import Rerank
 
 log = logging.getLogger(__name__)
 
 TOPICS_LIST_DAYS = 7
+RELATED_COUNT = 5
 
 
 class Answer(Exception):
@@ -98,20 +102,27 @@ class Queries:
 
     # ---------------------------------------------------------------- digests
 
-    async def digest(self, ref: DayRef, topics: list[str], language: Language) -> View:
-        """The day's digest, built now if it never was (curation and cards are cached)."""
+    async def digest(self, ref: DayRef, topics: list[str], language: Language, rerank: Rerank | None = None) -> View:
+        """The day's digest, built now if it never was (curation and cards are cached);
+        `rerank` gives a chat with votes its own picks."""
         list_day = await self.resolve_day(ref, language)
-        digest = await self.pipeline.build(list_day, language, topics)
+        digest = await self.pipeline.build_for_chat(list_day, language, topics, rerank)
         if digest is None:
             return text_reply(language, "info", label(language, "no_papers_day", date=list_day))
         return DigestView(language, digest)
 
-    async def excluded(self, ref: DayRef, language: Language) -> View:
+    async def excluded(self, ref: DayRef, language: Language, rerank: Rerank | None = None) -> View:
         list_day = await self.resolve_day(ref, language)
         curation = await self.pipeline.curate_day(list_day)
         if curation is None:
             return text_reply(language, "info", label(language, "no_papers_day", date=list_day))
-        return ExcludedView(language, list_day, curation.exclusions)
+        if rerank is None:
+            return ExcludedView(language, list_day, curation.exclusions)
+        # Where this chat's votes decided, it says so, above the day's own exclusions.
+        chosen, ranked_down = rerank(curation)
+        chosen_ids = {pick.paper.arxiv_id for pick in chosen}
+        rest = [item for item in curation.exclusions if item.paper.arxiv_id not in chosen_ids]
+        return ExcludedView(language, list_day, ranked_down + rest)
 
     # ---------------------------------------------------------------- papers
 
@@ -161,15 +172,51 @@ class Queries:
         )
 
     async def search(self, words: str, language: Language) -> PaperListView:
+        limit = self.settings.search_results
         async with self.db.connect() as connection:
-            hits = await search_store.search_papers(connection, words, limit=self.settings.search_results)
-        names = self.taxonomy.topic_names(language)
-        items = []
-        for hit in hits:
-            topic = hit.paper.topics[0] if hit.paper.topics else None
-            items.append(PaperListItem(hit.paper, hit.paper.list_day, topic, names.get(topic) if topic else None))
+            hits = await search_store.search_papers(connection, words, limit=limit * 2)
+        similar = await self.pipeline.similar.query(words, limit * 2) if self.pipeline.similar else []
+        order = blend_rankings([(hit.paper.arxiv_id, hit.title_match) for hit in hits], similar, limit)
+        papers = {hit.paper.arxiv_id: hit.paper for hit in hits}
+        missing = [arxiv_id for arxiv_id in order if arxiv_id not in papers]
+        if missing:
+            async with self.db.connect() as connection:
+                papers.update(await paper_store.get_papers(connection, missing))
+        items = self._list_items([papers[arxiv_id] for arxiv_id in order if arxiv_id in papers], language)
         empty = message(language, "search_empty", words=words)
         return PaperListView(language, message(language, "search_title", words=words), items, empty)
+
+    async def related(self, arxiv_id: str, language: Language) -> View:
+        """The five stored papers nearest in what they say; the paper is looked up if not stored."""
+        index = self.pipeline.similar
+        if index is None:
+            return text_reply(language, "error", message(language, "related_empty", id=arxiv_id))
+        nearest = await index.related(arxiv_id, RELATED_COUNT)
+        async with self.db.connect() as connection:
+            paper = await paper_store.get_paper(connection, arxiv_id)
+        if nearest is None or paper is None:
+            try:
+                found = await self.lookup.find(arxiv_id, language)
+            except PaperNotFound:
+                return text_reply(language, "not_found", message(language, "paper_not_found_id", id=arxiv_id))
+            except SourceError as error:
+                log.warning("on-demand lookup of %s failed: %s", arxiv_id, error)
+                return text_reply(language, "error", message(language, "source_unavailable", id=arxiv_id))
+            paper = found.paper
+            nearest = await index.nearest_to_paper(paper, RELATED_COUNT)
+        async with self.db.connect() as connection:
+            found_papers = await paper_store.get_papers(connection, [key for key, _ in nearest])
+        items = self._list_items([found_papers[key] for key, _ in nearest if key in found_papers], language)
+        title = message(language, "related_title", title=short_name(paper.title) or arxiv_id)
+        return PaperListView(language, title, items, message(language, "related_empty", id=arxiv_id))
+
+    def _list_items(self, papers: list[Paper], language: Language) -> list[PaperListItem]:
+        names = self.taxonomy.topic_names(language)
+        items = []
+        for paper in papers:
+            topic = paper.topics[0] if paper.topics else None
+            items.append(PaperListItem(paper, paper.list_day, topic, names.get(topic) if topic else None))
+        return items
 
     # ---------------------------------------------------------------- topics and trends
 

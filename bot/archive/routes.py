@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from aiohttp import web
 
 from paperwire.bot.archive.pages import ArchivePages, Page
 from paperwire.formatters.html import LANGUAGES, Links
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def add_archive_routes(
@@ -26,41 +29,32 @@ def add_archive_routes(
     def respond(page: Page) -> web.Response:
         return web.Response(status=page.status, body=page.body, headers={"Content-Type": page.content_type})
 
-    async def index(request: web.Request) -> web.StreamResponse:
-        found = context(request)
-        if isinstance(found, web.Response):
-            return found
-        return respond(await pages.index(*found))
+    def page(render: Callable[[web.Request, str, Links], Awaitable[Page]]) -> Handler:
+        """A GET handler: the language and links checked once, then `render`."""
 
-    async def day(request: web.Request) -> web.StreamResponse:
-        found = context(request)
-        if isinstance(found, web.Response):
-            return found
-        language, links = found
+        async def handle(request: web.Request) -> web.StreamResponse:
+            found = context(request)
+            if isinstance(found, web.Response):
+                return found
+            return respond(await render(request, *found))
+
+        return handle
+
+    async def day(request: web.Request, language: str, links: Links) -> Page:
         try:
             list_day = date.fromisoformat(request.match_info["day"])
         except ValueError:
-            return respond(pages.not_found("a day is written YYYY-MM-DD", language, links))
-        return respond(await pages.day(list_day, language, links))
-
-    async def digests_feed(request: web.Request) -> web.StreamResponse:
-        found = context(request)
-        if isinstance(found, web.Response):
-            return found
-        return respond(await pages.digests_feed(*found))
-
-    async def papers_feed(request: web.Request) -> web.StreamResponse:
-        found = context(request)
-        if isinstance(found, web.Response):
-            return found
-        language, links = found
-        return respond(await pages.papers_feed(language, links, request.query.get("topic") or None))
+            return pages.not_found("a day is written YYYY-MM-DD", language, links)
+        return await pages.day(list_day, language, links)
 
     async def to_index(request: web.Request) -> web.StreamResponse:
         raise web.HTTPMovedPermanently(f"/digests/{request.query_string and '?' + request.query_string}")
 
     app.router.add_get("/digests", to_index)
-    app.router.add_get("/digests/", index)
-    app.router.add_get(r"/digests/{day}", day)
-    app.router.add_get("/feed.xml", digests_feed)
-    app.router.add_get("/papers.xml", papers_feed)
+    app.router.add_get("/digests/", page(lambda request, language, links: pages.index(language, links)))
+    app.router.add_get(r"/digests/{day}", page(day))
+    app.router.add_get("/feed.xml", page(lambda request, language, links: pages.digests_feed(language, links)))
+    app.router.add_get(
+        "/papers.xml",
+        page(lambda request, language, links: pages.papers_feed(language, links, request.query.get("topic") or None)),
+    )

@@ -63,6 +63,7 @@ class HFDailyItem(BaseModel):
     paper: HFPaper
     title: str | None = None
     summary: str | None = None
+    thumbnail: str | None = None
     organization: HFOrganization | None = None
 
 
@@ -156,7 +157,18 @@ def _paper_from_models(
         project_page=paper.project_page or None,
         github_stars=paper.github_stars,
         organization=organization.display_name if organization else None,
+        thumbnail_url=_https_url(outer.thumbnail if outer else None),
     )
+
+
+def _https_url(value: str | None) -> str | None:
+    """A picture URL we are willing to hand to Telegram and Slack: https, no spaces or quotes."""
+    if not value:
+        return None
+    value = value.strip()
+    if not value.startswith("https://") or len(value) > 2000 or any(c in value for c in ' "<>\\'):
+        return None
+    return value
 
 
 def collapse_whitespace(text: str) -> str:

@@ -49,6 +49,7 @@ def _paper_row(paper: Paper, now: datetime) -> dict[str, Any]:
         "project_page": paper.project_page,
         "github_stars": paper.github_stars,
         "organization": paper.organization,
+        "thumbnail_url": paper.thumbnail_url,
         "topics": list(paper.topics),
         "primary_topic": paper.topics[0] if paper.topics else None,
         "taxonomy_fingerprint": None,
@@ -77,6 +78,7 @@ def paper_from_row(row: Row[Any] | Any, list_day: date | None = None) -> Paper:
         project_page=mapping["project_page"],
         github_stars=mapping["github_stars"],
         organization=mapping["organization"],
+        thumbnail_url=mapping.get("thumbnail_url"),
         version=mapping["version"],
         topics=list(mapping["topics"] or []),
     )
@@ -127,6 +129,7 @@ async def upsert_papers(
             "project_page": func.coalesce(new.project_page, papers.c.project_page),
             "github_stars": func.coalesce(new.github_stars, papers.c.github_stars),
             "organization": func.coalesce(new.organization, papers.c.organization),
+            "thumbnail_url": func.coalesce(new.thumbnail_url, papers.c.thumbnail_url),
             "topics": new.topics,
             "primary_topic": new.primary_topic,
             "taxonomy_fingerprint": new.taxonomy_fingerprint,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -50,6 +51,7 @@ papers = Table(
     Column("project_page", Text),
     Column("github_stars", Integer),
     Column("organization", Text),
+    Column("thumbnail_url", Text),
     Column("topics", JSON, nullable=False, default=list),
     Column("primary_topic", String(64)),
     Column("taxonomy_fingerprint", String(64)),
@@ -142,6 +144,31 @@ summaries = Table(
     Column("prompt_tokens", Integer, nullable=False, default=0),
     Column("completion_tokens", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each paper's text vector (bot/similar): float16 bytes, rewritten when the text or the model
+# changes; `updated_at` lets an in-memory index fetch only what changed since it last looked.
+paper_vectors = Table(
+    "paper_vectors",
+    metadata,
+    Column("arxiv_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_paper_vectors_updated_at", paper_vectors.c.updated_at)
+
+# A chat's votes on papers (👍 +1 / 👎 -1): one per user and paper in a chat, the last one
+# standing, so in a group or channel each member counts once.
+votes = Table(
+    "votes",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("chat_id", String(64), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("arxiv_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True),
+    Column("value", Integer, nullable=False),
+    Column("voted_at", DateTime(timezone=True), nullable=False),
 )
 
 subscriptions = Table(

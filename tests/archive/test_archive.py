@@ -109,6 +109,7 @@ async def test_day_page_index_and_feeds_are_valid_and_escaped(services: Services
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
         assert "<b>bold</b>" not in page
         assert "<bdi>" in page, "titles are isolated from the page's text direction"
+        assert '<img class="figure" src="https://example.invalid/thumbnails/2601.99999.png"' in page
         for path in ("/feed.xml", "/feed.xml?lang=zh", "/papers.xml", "/papers.xml?topic=agentic-rl"):
             response = await client.get(path)
             assert response.status == 200, path

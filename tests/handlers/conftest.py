@@ -18,6 +18,8 @@ import pytest
 from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy
 from paperwire.bot.models import DayPapers, Paper
 from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.similar.index import SimilarityIndex
+from paperwire.bot.similar.lsa import shipped_model
 from paperwire.bot.sources.arxiv import ArxivClient
 from paperwire.bot.sources.hf import HFClient
 from paperwire.bot.store.database import Database
@@ -143,7 +145,8 @@ def invented_days() -> list[DayPapers]:
 
 
 def make_pipeline(db: Database) -> Pipeline:
-    return Pipeline(db, load_taxonomy(DEFAULT_TOPICS_FILE), ExtractiveSummarizer())
+    similar = SimilarityIndex(db, shipped_model())
+    return Pipeline(db, load_taxonomy(DEFAULT_TOPICS_FILE), ExtractiveSummarizer(), similar=similar)
 
 
 async def fill_store(db: Database) -> Pipeline:

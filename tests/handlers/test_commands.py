@@ -41,7 +41,10 @@ def test_each_parsed_kind_has_one_row() -> None:
     assert commands.spec_of(commands.parse_command("yesterday")).name == "digest"
 
 
-def test_only_subscription_changes_need_an_admin() -> None:
-    assert {spec.name for spec in SPECS if spec.admin_only} == {"subscribe", "unsubscribe", "settings"}
+def test_only_changes_to_the_chat_need_an_admin() -> None:
+    assert {spec.name for spec in SPECS if spec.admin_only} == {"subscribe", "unsubscribe", "settings", "taste"}
+    assert not BY_NAME["taste"].needs_admin(commands.parse_command("taste"))
+    assert BY_NAME["taste"].needs_admin(commands.parse_command("taste reset"))
+    assert not BY_NAME["like"].needs_admin(commands.parse_command("like 2602.00001"))
     assert not BY_NAME["settings"].needs_admin(commands.parse_command("settings"))
     assert BY_NAME["settings"].needs_admin(commands.parse_command("settings lang zh"))

@@ -25,6 +25,7 @@ from paperwire.bot.views import (
     TrendsView,
     View,
 )
+from paperwire.handlers.commands import COMMANDS
 from paperwire.handlers.core import CommandContext, CommandCore
 from tests.handlers.conftest import DAY_1, DAY_2, DAY_3, FakeClock, make_core, make_pipeline, private
 
@@ -228,7 +229,7 @@ async def test_help_and_unknown_commands(core: CommandCore) -> None:
     help_view = await ask(core, "/help")
     unknown = message_of(await ask(core, "/frobnicate"), "usage")
 
-    assert isinstance(help_view, HelpView) and len(help_view.commands) == 12
+    assert isinstance(help_view, HelpView) and len(help_view.commands) == len(COMMANDS) == 16
     assert "frobnicate" in unknown and "subscribe" in unknown
 
 

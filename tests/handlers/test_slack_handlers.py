@@ -25,6 +25,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from paperwire.bot.curation.taxonomy import load_taxonomy
 from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.similar.index import SimilarityIndex
+from paperwire.bot.similar.lsa import shipped_model
 from paperwire.bot.slack_app import EVENTS_PATH, add_slack_routes, build_app
 from paperwire.bot.sources.files import read_file
 from paperwire.bot.sources.hf import HFClient
@@ -54,7 +56,8 @@ HOSTILE = "2602.14852"  # its title carries `&` and `<b>` tags
 
 async def sample_pipeline(db: Database) -> Pipeline:
     """The shipped sample day, ingested and published (so `today` has a digest)."""
-    pipeline = Pipeline(db, load_taxonomy(DEFAULT_TOPICS_FILE), ExtractiveSummarizer())
+    similar = SimilarityIndex(db, shipped_model())
+    pipeline = Pipeline(db, load_taxonomy(DEFAULT_TOPICS_FILE), ExtractiveSummarizer(), similar=similar)
     await pipeline.ingest(read_file(REPO / "bot" / "sample" / f"{LIST_DAY}.json"), "sample")
     assert await pipeline.build(LIST_DAY, "en") is not None
     return pipeline
@@ -177,6 +180,11 @@ EVERY_SUBCOMMAND: list[tuple[str, str]] = [
     (f"paper {PICKED}", "ToolForge-RL"),
     (f"paper https://arxiv.org/abs/{HOSTILE}v2", "Undo &amp; Retry: Teaching &lt;b&gt;Terminal&lt;/b&gt;"),
     ("search world model", "Search: world model"),
+    (f"related {PICKED}", "Related to ToolForge-RL"),
+    (f"like {PICKED}", "👍 noted for ToolForge-RL"),
+    (f"dislike {HOSTILE}", "👎 noted for"),
+    ("taste", "This chat's taste, from 2 votes"),
+    ("taste reset", "Forgot this chat's 2 votes"),
     ("topics", "Topics: papers over the last 1 list days"),
     ("topic agentic-rl 30", "ToolForge-RL"),
     ("excluded", "Excluded papers - 2026-02-20"),

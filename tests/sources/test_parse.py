@@ -195,3 +195,18 @@ def test_paper_payload_reads_top_level_fields() -> None:
 def test_unusable_paper_payload_is_a_clear_error(raw: object, problem: str) -> None:
     with pytest.raises(SourceError, match=problem):
         parse_paper_payload(raw, "hf paper")
+
+
+def test_the_list_thumbnail_is_kept_only_as_a_plain_https_url() -> None:
+    good = make_item("2602.00001", "Pictured")
+    plain_http = make_item("2602.00002", "Plain http") | {"thumbnail": "http://example.invalid/a.png"}
+    hostile = make_item("2602.00003", "Hostile") | {"thumbnail": 'https://x.invalid/a.png"><script>'}
+    missing = {key: value for key, value in make_item("2602.00004", "None").items() if key != "thumbnail"}
+    day = parse_daily_payload([good, plain_http, hostile, missing], date(2026, 2, 20), "test")
+    urls = {paper.arxiv_id: paper.thumbnail_url for paper in day.papers}
+    assert urls == {
+        "2602.00001": "https://example.invalid/thumbnails/2602.00001.png",
+        "2602.00002": None,
+        "2602.00003": None,
+        "2602.00004": None,
+    }
