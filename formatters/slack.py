@@ -47,6 +47,8 @@ __all__ = [
 EXCLUDED_ACTION_ID = "paperwire_excluded"
 # Link buttons still send a block_actions payload that the app must ack; one prefix to match.
 OPEN_ACTION_PREFIX = "paperwire_open_"
+# 👍 / 👎 under every card: `paperwire_vote_like_<id>`, the value is the arXiv id.
+VOTE_ACTION_PREFIX = "paperwire_vote_"
 
 _MAX_AUTHORS = 20
 _MAX_LINE_TITLE = 100
@@ -155,7 +157,7 @@ def render_card(entry: DigestEntry, language: str, index: int | None, topic_name
     blocks: list[dict[str, Any]] = [_header(heading)]
     blocks.extend(_sections(parts, room=MAX_BLOCKS - 3, pack=False))
     blocks.append(_context(escape_mrkdwn(document.method_note)))
-    blocks.append({"type": "actions", "elements": _link_buttons(document.arxiv_id, document.links)})
+    blocks.append({"type": "actions", "elements": [*_link_buttons(document.arxiv_id, document.links), *_vote_buttons(document.arxiv_id)]})
     fallback = escape_mrkdwn(shorten(heading, _MAX_FALLBACK_TITLE, utf16=True))
     return SlackMessage(text=fallback, blocks=blocks)
 
@@ -207,6 +209,13 @@ def _link_buttons(arxiv_id: str, links: tuple[CardLink, ...]) -> list[dict[str, 
         _button(link.label, action_id=f"{OPEN_ACTION_PREFIX}{link.kind}_{arxiv_id}", value=arxiv_id, url=link.url)
         for link in links
         if slack_length(link.url) <= MAX_BUTTON_URL
+    ]
+
+
+def _vote_buttons(arxiv_id: str) -> list[dict[str, Any]]:
+    return [
+        _button("👍", action_id=f"{VOTE_ACTION_PREFIX}like_{arxiv_id}", value=arxiv_id),
+        _button("👎", action_id=f"{VOTE_ACTION_PREFIX}dislike_{arxiv_id}", value=arxiv_id),
     ]
 
 

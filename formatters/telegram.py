@@ -27,6 +27,9 @@ from paperwire.formatters.text import join_list, one_line, shorten, trend_observ
 logger = logging.getLogger(__name__)
 
 PARSE_MODE = "HTML"
+# Callback data of the vote buttons under every card: `v+:<arXiv id>` / `v-:<arXiv id>`.
+LIKE_PREFIX = "v+:"
+DISLIKE_PREFIX = "v-:"
 
 _MAX_AUTHORS = 8
 _EXCLUDED_TITLE_CHARS = 90
@@ -99,11 +102,14 @@ class TelegramMessage:
         )
 
 
-def _link_buttons(links: tuple[CardLink, ...]) -> list[list[Button]]:
-    """arXiv and PDF on the first row; Hugging Face and the code (when known) on the second."""
+def _link_buttons(links: tuple[CardLink, ...], arxiv_id: str) -> list[list[Button]]:
+    """arXiv and PDF on the first row; Hugging Face and the code (when known) on the second;
+    👍 and 👎 (this chat's vote) on the third."""
     first = [Button(link.label, url=link.url) for link in links if link.kind in ("arxiv", "pdf")]
     second = [Button(link.label, url=link.url) for link in links if link.kind in ("hf", "code")]
-    return [first, second]
+    # An arXiv id is at most 40 characters, so `v+:<id>` always fits the 64 bytes.
+    votes = [Button("👍", callback_data=f"{LIKE_PREFIX}{arxiv_id}"), Button("👎", callback_data=f"{DISLIKE_PREFIX}{arxiv_id}")]
+    return [first, second, votes]
 
 
 def _label(language: str, key: str, **values: object) -> str:
@@ -173,7 +179,7 @@ def render_card(
     prefix = f"{index}. " if index is not None else ""
     continued = f"<b>{prefix}{escape_html(document.short_name)}</b> <i>{_label(language, 'more')}</i>"
     parts = split_html(blocks, continued=continued)
-    buttons = _link_buttons(document.links)
+    buttons = _link_buttons(document.links, document.arxiv_id)
     return [TelegramMessage(part, buttons if number == len(parts) - 1 else []) for number, part in enumerate(parts)]
 
 

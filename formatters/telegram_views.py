@@ -29,6 +29,8 @@ from paperwire.bot.views import (
 from paperwire.formatters.labels import label
 from paperwire.formatters.plain import sparkline
 from paperwire.formatters.telegram import (
+    DISLIKE_PREFIX,
+    LIKE_PREFIX,
     Button,
     TelegramMessage,
     render_card,
@@ -60,11 +62,16 @@ def card_callback(arxiv_id: str) -> str | None:
 
 
 def callback_command(data: str) -> str | None:
-    """The command line a button stands for (`excluded <day>`, `paper <id>`), or None if unknown."""
+    """The command line a button stands for (`excluded <day>`, `paper <id>`, `like <id>`,
+    `dislike <id>`), or None if unknown."""
     if data.startswith(EXCLUDED_PREFIX) and data[len(EXCLUDED_PREFIX) :].strip():
         return f"excluded {data[len(EXCLUDED_PREFIX):].strip()}"
     if data.startswith(CARD_PREFIX) and data[len(CARD_PREFIX) :].strip():
         return f"paper {data[len(CARD_PREFIX):].strip()}"
+    if data.startswith(LIKE_PREFIX) and data[len(LIKE_PREFIX) :].strip():
+        return f"like {data[len(LIKE_PREFIX):].strip()}"
+    if data.startswith(DISLIKE_PREFIX) and data[len(DISLIKE_PREFIX) :].strip():
+        return f"dislike {data[len(DISLIKE_PREFIX):].strip()}"
     return None
 
 

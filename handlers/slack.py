@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from paperwire.bot.views import MessageView, View
 from paperwire.config.settings import SlackSettings
-from paperwire.formatters.slack import EXCLUDED_ACTION_ID, OPEN_ACTION_PREFIX, SlackMessage
+from paperwire.formatters.slack import EXCLUDED_ACTION_ID, OPEN_ACTION_PREFIX, VOTE_ACTION_PREFIX, SlackMessage
 from paperwire.formatters.slack_views import COMMAND, render_view
 from paperwire.handlers.commands import parse_command, spec_of
 from paperwire.handlers.parse import ParseError
@@ -66,6 +66,17 @@ class SlackCommands:
         user = str((body.get("user") or {}).get("id") or "")
         line = f"excluded {day}".strip()
         self._in_background(self._answer(line, channel, user, respond, client), "excluded button", respond)
+
+    async def on_vote(
+        self, ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        """👍 or 👎 under a card: this member's vote for the channel, confirmed to them alone."""
+        await ack()
+        kind = "like" if str(action.get("action_id", "")).startswith(f"{VOTE_ACTION_PREFIX}like_") else "dislike"
+        arxiv_id = str(action.get("value") or "").strip()
+        channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+        user = str((body.get("user") or {}).get("id") or "")
+        self._in_background(self._answer(f"{kind} {arxiv_id}", channel, user, respond, client), "vote button", respond)
 
     async def on_link(self, ack: AsyncAck) -> None:
         """Link buttons open their URL in Slack; the click still arrives and must be acked."""
@@ -162,6 +173,7 @@ def register(
     app.command(COMMAND)(commands.on_command)
     app.action(EXCLUDED_ACTION_ID)(commands.on_excluded)
     app.action(re.compile(f"^{re.escape(OPEN_ACTION_PREFIX)}"))(commands.on_link)
+    app.action(re.compile(f"^{re.escape(VOTE_ACTION_PREFIX)}"))(commands.on_vote)
     app.error(commands.on_error)
     return commands
 

@@ -42,6 +42,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY]
 # A reply that Telegram rate-limits for longer than this is dropped rather than held.
 MAX_REPLY_WAIT = 10.0
 _DESCRIPTION_CHARS = 256  # Telegram's limit for a command's description
+_MAX_TOAST = 200  # answerCallbackQuery shows at most 200 characters
 # Deep-link start parameters: at most 64 characters of A-Z, a-z, 0-9, _ and -.
 _START_PARAMETER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -177,6 +178,14 @@ class TelegramCommands:
             return
         origin = query.message
         chat = origin.chat if origin is not None else None
+        if chat is not None and line.startswith(("like ", "dislike ")):
+            # A vote is counted for the chat the card is in (a channel too), per member, and
+            # answered as a toast: nobody else's chat fills with confirmations.
+            ctx = CommandContext(PLATFORM, str(chat.id), str(query.from_user.id), _chat_kind(chat))
+            view = await self.core.handle(line, ctx)
+            toast = view.lines[0] if isinstance(view, MessageView) and view.lines else None
+            await query.answer(text=shorten(toast, _MAX_TOAST) if toast else None)
+            return
         if chat is None or chat.type == ChatType.CHANNEL:
             parameter = start_parameter(query.data or "")
             username = context.bot.username

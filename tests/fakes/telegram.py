@@ -558,6 +558,8 @@ class FakeTelegram:
         query_id = str(params.get("callback_query_id") or "")
         if query_id not in self._open_callbacks:
             raise bad_request("query is too old and response timeout expired or query ID is invalid")
+        if len(str(params.get("text") or "")) > 200:  # the toast's limit
+            raise bad_request("MESSAGE_TOO_LONG")
         self._open_callbacks.discard(query_id)
         self.callback_answers.append(params)
         return True

@@ -15,6 +15,7 @@ from paperwire.formatters.labels import label
 from paperwire.formatters.slack import (
     EXCLUDED_ACTION_ID,
     OPEN_ACTION_PREFIX,
+    VOTE_ACTION_PREFIX,
     SlackMessage,
     escape_mrkdwn,
     link,
@@ -143,7 +144,7 @@ def test_overview_of_fifty_long_papers_fits_one_message() -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_card_has_every_section_and_four_link_buttons(language: str) -> None:
+def test_card_has_every_section_four_link_buttons_and_two_votes(language: str) -> None:
     entry = make_entry(1)
     message = render_card(entry, language, 1, TOPIC_NAMES[language])
     assert_valid(message)
@@ -154,10 +155,17 @@ def test_card_has_every_section_and_four_link_buttons(language: str) -> None:
     assert TOPIC_NAMES[language]["efficient-llm"] in text
     assert label(language, "must_read") in text and "⭐⭐⭐" in text
     assert "1. A per-token depth gate\n2. A distillation loss for the gate" in text
-    urls = [button["url"] for button in buttons(message)]
-    assert urls == [entry.paper.abs_url, entry.paper.pdf_url, entry.paper.hf_url, entry.paper.github_repo]
-    assert all(action_id.startswith(OPEN_ACTION_PREFIX) for action_id in action_ids(message))
-    assert [button["text"]["text"] for button in buttons(message)][-1] == label(language, "button_code")
+    links = [button for button in buttons(message) if "url" in button]
+    assert [button["url"] for button in links] == [
+        entry.paper.abs_url, entry.paper.pdf_url, entry.paper.hf_url, entry.paper.github_repo
+    ]
+    assert all(button["action_id"].startswith(OPEN_ACTION_PREFIX) for button in links)
+    assert links[-1]["text"]["text"] == label(language, "button_code")
+    votes = [button for button in buttons(message) if "url" not in button]
+    assert [(button["text"]["text"], button["value"]) for button in votes] == [
+        ("👍", entry.paper.arxiv_id), ("👎", entry.paper.arxiv_id)
+    ]
+    assert all(button["action_id"].startswith(VOTE_ACTION_PREFIX) for button in votes)
 
 
 def test_card_omits_what_the_card_does_not_have() -> None:
@@ -169,7 +177,7 @@ def test_card_omits_what_the_card_does_not_have() -> None:
         assert f"*{label('en', key)}*" not in text
     assert "Only this is known." in text
     assert label("en", "optional") in text
-    assert [button["url"] for button in buttons(message)] == [
+    assert [button["url"] for button in buttons(message) if "url" in button] == [
         entry.paper.abs_url,
         entry.paper.pdf_url,
         entry.paper.hf_url,

@@ -124,13 +124,15 @@ def test_card_omits_fields_the_text_cannot_support() -> None:
 def test_card_buttons() -> None:
     entry = make_entry(2)
     [message] = render_card(entry, "en", 2, TOPIC_NAMES["en"])
-    urls = {button.text: button.url for row in message.buttons for button in row}
+    urls = {button.text: button.url for row in message.buttons for button in row if button.url}
     assert urls == {
         "arXiv": "https://arxiv.org/abs/2602.00002",
         "PDF": "https://arxiv.org/pdf/2602.00002",
         "Hugging Face": "https://huggingface.co/papers/2602.00002",
         "Code": "https://github.com/example/paper2",
     }
+    votes = [(button.text, button.callback_data) for button in message.buttons[-1]]
+    assert votes == [("👍", "v+:2602.00002"), ("👎", "v-:2602.00002")]
 
 
 @pytest.mark.parametrize(
@@ -153,7 +155,7 @@ def test_long_card_splits_at_sections_with_buttons_on_the_last_part(language: st
     assert len(messages) > 2
     parsed = [accepted(message) for message in messages]
     assert all(not message.buttons for message in messages[:-1])
-    assert len(messages[-1].buttons) == 2
+    assert len(messages[-1].buttons) == 3  # links, links, votes
     continued = "（续）" if language == "zh" else "(continued)"
     assert all(text.text.startswith(f"1. Paper1 {continued}") for text in parsed[1:])
     bodies = [parsed[0].text] + [text.text.split("\n", 1)[1] for text in parsed[1:]]

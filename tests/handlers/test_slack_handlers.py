@@ -30,7 +30,7 @@ from paperwire.bot.similar.lsa import shipped_model
 from paperwire.bot.slack_app import EVENTS_PATH, add_slack_routes, build_app
 from paperwire.bot.sources.files import read_file
 from paperwire.bot.sources.hf import HFClient
-from paperwire.bot.store import subscriptions
+from paperwire.bot.store import subscriptions, votes
 from paperwire.bot.store.database import Database
 from paperwire.bot.summarize.extractive import ExtractiveSummarizer
 from paperwire.config.settings import DEFAULT_TOPICS_FILE, CommandSettings, ConfigError, SlackSettings
@@ -281,6 +281,30 @@ async def test_the_excluded_button_answers_with_the_excluded_list(serve: ServeAp
     assert ack.status == 200 and ack.in_time
     assert "Excluded papers - 2026-02-20" in reply_text(answers)
     assert answers[0]["response_type"] == "ephemeral" and answers[0]["replace_original"] is False
+
+
+async def test_vote_buttons_count_each_member_once_and_answer_only_them(
+    serve: ServeApp, fake: SlackFake, db: Database
+) -> None:
+    await serve()
+    for user, kind in (("U1", "like"), ("U1", "like"), ("U2", "like"), ("U2", "dislike"), ("U3", "like")):
+        url = fake.new_response_url()
+        payload = block_action_payload(
+            f"paperwire_vote_{kind}_{PICKED}", PICKED, user_id=user, channel_id=CHANNEL, message_ts="1.2", response_url=url
+        )
+        ack = await fake.wait_for_ack(await fake.send_interactive(payload))
+        answers = await replies(fake, url)
+        assert ack.status == 200 and ack.in_time
+        assert ("👍 noted for ToolForge-RL" if kind == "like" else "👎 noted") in reply_text(answers)
+        assert answers[0]["response_type"] == "ephemeral"
+    async with db.connect() as connection:
+        assert await votes.chat_votes(connection, "slack", CHANNEL) == {PICKED: 1}  # U1 once, U2's last, U3
+    url = fake.new_response_url()
+    unknown = block_action_payload(
+        "paperwire_vote_like_2612.99999", "2612.99999", user_id="U4", channel_id=CHANNEL, message_ts="1.2", response_url=url
+    )
+    await fake.wait_for_ack(await fake.send_interactive(unknown))
+    assert "not a stored paper" in reply_text(await replies(fake, url))
 
 
 async def test_link_buttons_are_acked_and_answer_nothing(serve: ServeApp, fake: SlackFake) -> None:

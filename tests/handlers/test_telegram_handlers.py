@@ -20,7 +20,7 @@ from telegram.ext import Application
 from paperwire.bot.curation.taxonomy import load_taxonomy
 from paperwire.bot.pipeline import Pipeline
 from paperwire.bot.sources.files import read_file
-from paperwire.bot.store import subscriptions
+from paperwire.bot.store import subscriptions, votes
 from paperwire.bot.store.database import Database
 from paperwire.bot.summarize.extractive import ExtractiveSummarizer
 from paperwire.bot.telegram_app import build_application, start_polling, stop
@@ -173,8 +173,11 @@ def test_every_core_command_has_a_handler() -> None:
 
 async def test_lookups_arrive_as_cards_with_link_buttons(app: Application, fake: FakeTelegram) -> None:
     [card] = await ask(app, fake, PRIVATE, f"/paper {STORED_PAPER}")
-    urls = [button["url"] for row in card["reply_markup"]["inline_keyboard"] for button in row]
+    buttons = [button for row in card["reply_markup"]["inline_keyboard"] for button in row]
+    urls = [button["url"] for button in buttons if "url" in button]
     assert f"https://arxiv.org/abs/{STORED_PAPER}" in urls and f"https://arxiv.org/pdf/{STORED_PAPER}" in urls
+    votes = {button["text"]: button["callback_data"] for button in buttons if "callback_data" in button}
+    assert votes == {"👍": f"v+:{STORED_PAPER}", "👎": f"v-:{STORED_PAPER}"}
     assert "⭐⭐⭐ Must read" in card["plain_text"]
     assert "Picked in the digest of the 2026-02-20 list." in card["plain_text"]
 
@@ -258,6 +261,21 @@ async def test_a_card_button_sends_the_card(app: Application, fake: FakeTelegram
     [card] = fake.sent_to(GROUP)[1:]
     assert card["plain_text"].startswith("ToolForge-RL")
     assert len(fake.callback_answers) == 1
+
+
+async def test_vote_buttons_count_each_member_of_a_channel_once(app: Application, fake: FakeTelegram, db: Database) -> None:
+    channel = fake.add_chat("@paperchannel")
+    presses = [(7, "v+"), (7, "v+"), (8, "v+"), (8, "v-"), (10, "v+")]
+    for user, kind in presses:
+        await feed(app, fake.callback_update(channel.id, 1, f"{kind}:{STORED_PAPER}", user_id=user))
+    assert fake.sent == [], "votes are answered as toasts, never posted to the channel"
+    toasts = [answer.get("text") or "" for answer in fake.callback_answers]
+    assert len(toasts) == 5 and toasts[0].startswith("👍 noted for ToolForge-RL") and toasts[3].startswith("👎 noted")
+    async with db.connect() as connection:
+        # 7 counts once however often it presses; 8's last vote (👎) stands: +1 -1 +1
+        assert await votes.chat_votes(connection, "telegram", str(channel.id)) == {STORED_PAPER: 1}
+    await feed(app, fake.callback_update(channel.id, 1, "v+:2612.99999", user_id=9))
+    assert "not a stored paper" in fake.callback_answers[-1]["text"]
 
 
 async def test_a_button_in_a_channel_opens_a_private_chat_instead(app: Application, fake: FakeTelegram) -> None:
