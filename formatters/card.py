@@ -65,6 +65,14 @@ class CardDocument:
     def abs_url(self) -> str:
         return self.links[0].url
 
+    @property
+    def source_line(self) -> str:
+        """The organisation and the code's GitHub stars (`Northlake AI · ★ 197`), or ""."""
+        parts = [self.organization] if self.organization else []
+        if self.github_stars:
+            parts.append(f"★ {self.github_stars}")
+        return " · ".join(parts)
+
     def link(self, kind: str) -> str | None:
         return next((link.url for link in self.links if link.kind == kind), None)
 

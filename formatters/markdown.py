@@ -97,6 +97,8 @@ def _papers(digest: Digest) -> str:
 def _paper(number: int, document: CardDocument) -> str:
     language = document.language
     header = []
+    if document.source_line:
+        header.append(_escape(document.source_line))
     authors = _escape(document.authors_line(MAX_AUTHORS, et_al=True))
     if authors:
         header.append(f"**{label(language, 'authors')}**: {authors}")
@@ -104,7 +106,10 @@ def _paper(number: int, document: CardDocument) -> str:
     header.append(f"**{label(language, 'link')}**: {' | '.join(links)}")
     header.append(f"**{label(language, 'topic')}**: {_escape(document.topic_name)}")
     header.append(stars(document.stars, language))
-    blocks = [f"### {number}. {_escape(document.title)}", "  \n".join(header)]
+    blocks = [f"### {number}. {_escape(document.title)}"]
+    if document.image_url:
+        blocks.append(f"![{_escape(document.short_name)}]({_url(document.image_url)})")
+    blocks.append("  \n".join(header))
     blocks += _card_blocks(document)
     blocks.append(f"*{document.method_note}*")
     return "\n\n".join(blocks)

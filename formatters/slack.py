@@ -22,6 +22,7 @@ from paperwire.formatters.slack_limits import (
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
     MAX_BUTTON_URL,
+    MAX_IMAGE_URL,
     MAX_HEADER_TEXT,
     MAX_SECTION_TEXT,
     MAX_TEXT_OBJECT,
@@ -127,6 +128,8 @@ def render_card(entry: DigestEntry, language: str, index: int | None, topic_name
     heading = f"{index}. {document.title}" if index is not None else document.title
 
     facts = []
+    if document.source_line:
+        facts.append(escape_mrkdwn(document.source_line))
     if document.authors:
         facts.append(f"*{_label(language, 'authors')}*: {escape_mrkdwn(document.authors_line(_MAX_AUTHORS))}")
     facts.append(f"*{_label(language, 'link')}*: {link(document.abs_url, 'arXiv')}")
@@ -155,7 +158,9 @@ def render_card(entry: DigestEntry, language: str, index: int | None, topic_name
         parts.append("\n".join([f"*{_label(language, 'takeaways')}*"] + takeaways))
 
     blocks: list[dict[str, Any]] = [_header(heading)]
-    blocks.extend(_sections(parts, room=MAX_BLOCKS - 3, pack=False))
+    if document.image_url and slack_length(document.image_url) <= MAX_IMAGE_URL:
+        blocks.append({"type": "image", "image_url": document.image_url, "alt_text": shorten(document.short_name, 200)})
+    blocks.extend(_sections(parts, room=MAX_BLOCKS - len(blocks) - 2, pack=False))
     blocks.append(_context(escape_mrkdwn(document.method_note)))
     blocks.append({"type": "actions", "elements": [*_link_buttons(document.arxiv_id, document.links), *_vote_buttons(document.arxiv_id)]})
     fallback = escape_mrkdwn(shorten(heading, _MAX_FALLBACK_TITLE, utf16=True))

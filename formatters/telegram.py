@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -17,6 +17,7 @@ from paperwire.formatters.card import CardDocument, CardLink, build_card, exclus
 from paperwire.formatters.labels import label, stars
 from paperwire.formatters.telegram_html import (
     MAX_CALLBACK_BYTES,
+    MAX_CAPTION_LENGTH,
     MAX_MESSAGE_LENGTH,
     escape_attribute,
     escape_html,
@@ -79,6 +80,10 @@ class TelegramMessage:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     disable_preview: bool = True
+    # The paper's picture: sent as a photo with `text` as its caption (which then fits
+    # 1024 characters), or shown as a large link preview above the text.
+    photo: str | None = None
+    preview_url: str | None = None
 
     def reply_markup(self) -> dict[str, Any] | None:
         """Telegram's `InlineKeyboardMarkup` JSON, or None without buttons."""
@@ -87,11 +92,16 @@ class TelegramMessage:
         return {"inline_keyboard": [[button.to_dict() for button in row] for row in self.buttons]}
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "text": self.text,
             "buttons": [[button.to_dict() for button in row] for row in self.buttons],
             "disable_preview": self.disable_preview,
         }
+        if self.photo:
+            data["photo"] = self.photo
+        if self.preview_url:
+            data["preview_url"] = self.preview_url
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TelegramMessage:
@@ -99,6 +109,8 @@ class TelegramMessage:
             text=data["text"],
             buttons=[[Button.from_dict(button) for button in row] for row in data.get("buttons", [])],
             disable_preview=bool(data.get("disable_preview", True)),
+            photo=data.get("photo") or None,
+            preview_url=data.get("preview_url") or None,
         )
 
 
@@ -129,6 +141,8 @@ def _card_blocks(document: CardDocument, index: int | None) -> list[str]:
     language = document.language
     prefix = f"{index}. " if index is not None else ""
     header = [f"<b>{prefix}{escape_html(document.title)}</b>"]
+    if document.source_line:
+        header.append(escape_html(document.source_line))
     if document.authors:
         header.append(f"<b>{_label(language, 'authors')}</b>: {escape_html(document.authors_line(_MAX_AUTHORS))}")
     header.append(f"<b>{_label(language, 'link')}</b>: {_link(document.abs_url, f'arXiv:{document.arxiv_id}')}")
@@ -178,9 +192,17 @@ def render_card(
         blocks.append(f"<i>{escape_html(one_line(note))}</i>")
     prefix = f"{index}. " if index is not None else ""
     continued = f"<b>{prefix}{escape_html(document.short_name)}</b> <i>{_label(language, 'more')}</i>"
-    parts = split_html(blocks, continued=continued)
     buttons = _link_buttons(document.links, document.arxiv_id)
-    return [TelegramMessage(part, buttons if number == len(parts) - 1 else []) for number, part in enumerate(parts)]
+    if document.image_url:
+        as_caption = split_html(blocks, MAX_CAPTION_LENGTH, continued=continued)
+        if len(as_caption) == 1:
+            return [TelegramMessage(as_caption[0], buttons, photo=document.image_url)]
+    parts = split_html(blocks, continued=continued)
+    messages = [TelegramMessage(part, buttons if number == len(parts) - 1 else []) for number, part in enumerate(parts)]
+    if document.image_url:
+        # Too long for a caption: the picture as a large preview above the card's first part.
+        messages[0] = replace(messages[0], disable_preview=False, preview_url=document.image_url)
+    return messages
 
 
 def _overview_blocks(digest: Digest, one_liner_chars: int) -> list[str]:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 MAX_MESSAGE_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024  # a photo's caption, counted like a message: after entity parsing
 MAX_ENTITIES = 100
 MAX_CALLBACK_BYTES = 64
 

@@ -67,6 +67,8 @@ PACING_HEADROOM = 0.95
 _MAYBE_DELIVERED = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.RemoteProtocolError)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
+log = logging.getLogger(__name__)
+
 
 def render_payloads(digest: Digest) -> list[dict[str, Any]]:
     """The overview (with its "excluded papers" button), then every card, as outbox payloads."""
@@ -164,15 +166,44 @@ def inline_keyboard(message: TelegramMessage) -> InlineKeyboardMarkup | None:
 async def send_message(
     bot: Bot, chat_id: int | str, message: TelegramMessage, *, reply_to: int | None = None
 ) -> Message:
-    """Send one rendered message: HTML parse mode, link previews off, its buttons attached."""
+    """Send one rendered message in HTML parse mode with its buttons. A card with a picture
+    goes as a photo with the card as caption, or as text under a large preview of the picture;
+    a picture Telegram cannot fetch leaves the card as text (a 400 means nothing was sent)."""
     reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+    if message.photo:
+        try:
+            return await bot.send_photo(
+                chat_id=chat_id,
+                photo=message.photo,
+                caption=message.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=inline_keyboard(message),
+                reply_parameters=reply,
+            )
+        except BadRequest as error:
+            if not _picture_refused(error):
+                raise
+            log.warning("telegram: the picture %s was refused (%s); sending the card as text", message.photo, error.message)
+    if message.preview_url:
+        preview = LinkPreviewOptions(url=message.preview_url, prefer_large_media=True, show_above_text=True)
+    else:
+        preview = _NO_PREVIEW if message.disable_preview or message.photo else None
     return await bot.send_message(
         chat_id=chat_id,
         text=message.text,
         parse_mode=ParseMode.HTML,
-        link_preview_options=_NO_PREVIEW if message.disable_preview else None,
+        link_preview_options=preview,
         reply_markup=inline_keyboard(message),
         reply_parameters=reply,
+    )
+
+
+def _picture_refused(error: BadRequest) -> bool:
+    """Telegram could not use the photo URL (fetch failed, not an image, bad size)."""
+    text = error.message.lower()
+    return any(
+        marker in text
+        for marker in ("http url", "url content", "remote file", "file identifier", "web page content", "image_process", "photo_invalid")
     )
 
 

@@ -85,7 +85,12 @@ async def test_publish_sends_each_chat_its_messages_in_order_and_a_rerun_sends_n
         assert [message["text"] for message in sent] == texts_of(rows, chat)
         recorded = [row["remote_id"] for row in rows if row["chat_id"] == chat]
         assert recorded == [str(message["message_id"]) for message in sent]
-        assert all(message["parse_mode"] == "HTML" and message["link_preview_disabled"] for message in sent)
+        assert all(message["parse_mode"] == "HTML" for message in sent)
+        assert sent[0]["link_preview_disabled"], "no preview on the overview"
+        # Each card shows the list's picture: a photo with the card as caption, or a large preview.
+        for card in sent[1:]:
+            preview = card["link_preview"] or {}
+            assert card["photo"] or (preview.get("show_above_text") and preview.get("url", "").startswith("https://"))
         # The overview carries the excluded-papers button; every card its link buttons.
         assert sent[0]["reply_markup"]["inline_keyboard"][-1][0]["callback_data"] == "x:2026-02-20"
         for card in sent[1:]:
@@ -360,3 +365,23 @@ def test_preview_shows_the_html_and_the_buttons() -> None:
     assert overview.startswith("<b>Daily AI Papers - 2026-02-21</b>")
     assert overview.endswith("[Excluded papers] -> x:2026-02-20")
     assert "[arXiv](https://arxiv.org/abs/2602.00001)" in card
+
+
+async def test_cards_carry_the_list_picture_and_a_refused_picture_leaves_the_text(
+    fake: FakeTelegram, publish_env: dict[str, str], database_url: str
+) -> None:
+    refused = "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2602.14417.png"
+    fake.unreachable_photos.add(refused)
+    assert await publish() == 0
+    rows = await outbox_rows(database_url)
+    assert {row["status"] for row in rows} == {"sent"} and len(rows) == len(CHATS) * MESSAGES_PER_CHAT
+    for chat in CHATS:
+        sent = fake.sent_to(chat)
+        cards = sent[1:]
+        photos = [card for card in cards if card["photo"]]
+        assert photos, "short cards go as a photo with the card as its caption"
+        assert all(len(card["plain_text"]) <= 1024 for card in photos)
+        # The card whose picture Telegram could not fetch went out once, as text, in its place.
+        fallback = [card for card in cards if card["plain_text"].startswith("1. ToolForge-RL")]
+        assert len(fallback) == 1 and not fallback[0]["photo"]
+        assert [row["remote_id"] for row in rows if row["chat_id"] == chat] == [str(m["message_id"]) for m in sent]

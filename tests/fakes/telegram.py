@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "123456789:FAKE-paperwire-test-token"
 MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
 MAX_ENTITIES = 100
 MAX_CALLBACK_BYTES = 64
 CONFLICT_OTHER_POLLER = (
@@ -166,6 +167,8 @@ class FakeTelegram:
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self.too_many_requests = 0
         self.conflicts = 0
+        # Photo URLs Telegram cannot fetch (it then answers 400 "failed to get HTTP URL content").
+        self.unreachable_photos: set[str] = set()
 
         self._chats: dict[int, FakeChat] = {}
         self._usernames: dict[str, int] = {}
@@ -189,6 +192,7 @@ class FakeTelegram:
             for name, handler in {
                 "getMe": self._get_me,
                 "sendMessage": self._send_message,
+                "sendPhoto": self._send_photo,
                 "editMessageText": self._edit_message_text,
                 "answerCallbackQuery": self._answer_callback_query,
                 "setMyCommands": self._set_my_commands,
@@ -446,8 +450,10 @@ class FakeTelegram:
             window = self._windows[key] = _Window(limit, seconds)
         return window
 
-    def _parse_text(self, params: dict[str, Any]) -> ParsedText:
-        text = params.get("text")
+    def _parse_text(self, params: dict[str, Any], field: str = "text", limit: int = MAX_TEXT_LENGTH) -> ParsedText:
+        text = params.get(field)
+        if field == "caption" and not text:
+            return ParsedText("", [])
         if not isinstance(text, str) or not text.strip():
             raise bad_request("message text is empty")
         parse_mode = str(params.get("parse_mode") or "")
@@ -462,8 +468,8 @@ class FakeTelegram:
             parsed = ParsedText(text.strip(), list(params.get("entities") or []))
         if not parsed.text:
             raise bad_request("message text is empty")
-        if utf16_length(parsed.text) > MAX_TEXT_LENGTH:
-            raise bad_request("message is too long")
+        if utf16_length(parsed.text) > limit:
+            raise bad_request("message caption is too long" if field == "caption" else "message is too long")
         return parsed
 
     def _message(self, chat: FakeChat, message_id: int, parsed: ParsedText, params: dict[str, Any]) -> dict[str, Any]:
@@ -495,13 +501,15 @@ class FakeTelegram:
             "chat_id": _normalise_chat_id(params["chat_id"]),
             "chat": chat.id,
             "message_id": message["message_id"],
-            "text": params["text"],
+            "text": params.get("text", params.get("caption")),
+            "photo": params.get("photo"),
             "parse_mode": params.get("parse_mode"),
             "plain_text": parsed.text,
             "entities": parsed.entities,
             "dropped_entities": dropped,
             "reply_markup": params.get("reply_markup"),
             "link_preview_disabled": _preview_disabled(params),
+            "link_preview": params.get("link_preview_options") or None,
             "time": self.clock(),
         }
 
@@ -525,6 +533,27 @@ class FakeTelegram:
         _validate_reply_markup(params.get("reply_markup"))
         self._check_rate(chat)
         message = self._message(chat, chat.next_message_id, parsed, params)
+        chat.next_message_id += 1
+        self._messages[(chat.id, message["message_id"])] = message
+        self.sent.append(self._record(chat, message, parsed, params))
+        return message
+
+    async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._resolve_chat(params.get("chat_id"), sending=True)
+        photo = params.get("photo")
+        if not isinstance(photo, str) or not photo:
+            raise bad_request("there is no photo in the request")
+        if not photo.startswith(("https://", "http://")) or any(char.isspace() for char in photo):
+            raise bad_request("wrong remote file identifier specified: Wrong character in the string")
+        if photo in self.unreachable_photos:
+            raise bad_request("failed to get HTTP URL content")
+        parsed = self._parse_text(params, "caption", MAX_CAPTION_LENGTH)
+        _validate_reply_markup(params.get("reply_markup"))
+        self._check_rate(chat)
+        message = self._message(chat, chat.next_message_id, parsed, params)
+        del message["text"]
+        message["caption"] = parsed.text
+        message["photo"] = [{"file_id": f"photo{chat.next_message_id}", "file_unique_id": "u", "width": 1200, "height": 630}]
         chat.next_message_id += 1
         self._messages[(chat.id, message["message_id"])] = message
         self.sent.append(self._record(chat, message, parsed, params))

@@ -161,7 +161,11 @@ async def test_every_command_gets_a_reply_telegram_accepts(
     replies = await ask(app, fake, PRIVATE, line)
     assert replies, f"no reply to {line}"
     assert expected in "\n".join(reply["plain_text"] for reply in replies)
-    assert all(reply["parse_mode"] == "HTML" and reply["link_preview_disabled"] for reply in replies)
+    # Previews stay off, except a card's own picture (as a photo or a large preview of it).
+    assert all(
+        reply["parse_mode"] == "HTML" and (reply["link_preview_disabled"] or reply["photo"] or reply["link_preview"])
+        for reply in replies
+    )
     assert replies[0]["chat"] == PRIVATE
     assert errors(caplog) == []
 
