@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from paperwire.bot.curation.classify import topics_for
 from paperwire.bot.curation.select import curate
 from paperwire.bot.curation.taxonomy import Taxonomy
-from paperwire.bot.models import Card, Curation, DayPapers, Digest, DigestEntry, Exclusion, Language, Pick, TopicTrend
+from paperwire.bot.models import Card, Curation, DayPapers, Digest, DigestEntry, Exclusion, Language, Paper, Pick, TopicTrend
+from paperwire.bot.curation.taste import Taste, learn_taste, rerank_for_chat
 from paperwire.bot.similar.index import SimilarityIndex
 from paperwire.bot.store import curation as curation_store
 from paperwire.bot.store import digests as digest_store
@@ -29,6 +30,8 @@ from paperwire.bot.summarize.budget import TokenBudget
 if TYPE_CHECKING:
     from paperwire.bot.summarize.factory import Judge
 
+# How a chat's taste re-ranks a curated day: (its picks, the global picks it ranked down).
+Rerank = Callable[[Curation], tuple[list[Pick], list[Exclusion]]]
 log = logging.getLogger(__name__)
 
 
@@ -192,12 +195,33 @@ class Pipeline:
             stats={**record.stats, "digest_id": record.id},
         )
 
+    def learn_taste(self, voted: Sequence[tuple[Paper, int]]) -> Taste | None:
+        """A taste from (paper, net vote) pairs; None without votes or without a text model."""
+        if self.similar is None or not voted:
+            return None
+        taste = learn_taste(list(voted), self.similar.model, self.taxonomy.topic_ids)
+        return taste if taste.votes else None
+
+    def reranker(self, taste: Taste | None, only_topics: Sequence[str] = ()) -> Rerank | None:
+        """How a taste re-ranks a curated day (None: the global picks stand)."""
+        if taste is None or self.similar is None:
+            return None
+        model, topic_ids, options, only = self.similar.model, self.taxonomy.topic_ids, self.options, tuple(only_topics)
+
+        def rerank(curation: Curation) -> tuple[list[Pick], list[Exclusion]]:
+            return rerank_for_chat(
+                curation, taste, model, topic_ids,
+                max_papers=options.max_papers, per_topic_cap=options.per_topic_cap, only_topics=only,
+            )
+
+        return rerank
+
     async def build_for_chat(
         self,
         list_day: date,
         language: Language,
         topics: Sequence[str],
-        rerank: Callable[[Curation], tuple[list[Pick], list[Exclusion]]] | None,
+        rerank: Rerank | None,
     ) -> Digest | None:
         """The digest as one chat sees it: the shared one, its picks re-ranked by `rerank`
         (a chat's taste). Nothing new is stored but the cards of papers the chat lifted."""

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from paperwire.bot.curation.taxonomy import Taxonomy
 from paperwire.bot.models import DigestEntry, Language, Paper, Pick
 from paperwire.bot.similar.blend import blend_rankings
-from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.pipeline import Pipeline, Rerank
 from paperwire.bot.sources.errors import PaperNotFound, SourceError
 from paperwire.bot.store import curation as curation_store
 from paperwire.bot.store import digests as digest_store
@@ -38,7 +38,6 @@ from paperwire.formatters.text import short_name
 from paperwire.handlers.lookup import FoundPaper, PaperLookup
 from paperwire.handlers.messages import message, text_reply, usage_line
 from paperwire.handlers.parse import DayRef, PaperCommand
-from paperwire.handlers.tastes import Rerank
 
 log = logging.getLogger(__name__)
 

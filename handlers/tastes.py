@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from paperwire.bot.curation.taste import Taste, learn_taste, rerank_for_chat
+from paperwire.bot.curation.taste import Taste
 from paperwire.bot.curation.taxonomy import Taxonomy
-from paperwire.bot.models import Curation, Exclusion, Language, Pick
-from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.models import Language
+from paperwire.bot.pipeline import Pipeline, Rerank
 from paperwire.bot.store import papers as paper_store
 from paperwire.bot.store import votes as vote_store
 from paperwire.bot.store.database import Database
@@ -20,7 +20,6 @@ from paperwire.formatters.text import join_list, short_name
 from paperwire.handlers.cache import TTLCache
 from paperwire.handlers.messages import message, text_reply
 
-Rerank = Callable[[Curation], tuple[list[Pick], list[Exclusion]]]
 TASTE_CACHE_SECONDS = 60.0
 
 
@@ -44,7 +43,7 @@ class ChatTastes:
         if taste is None:
             async with self.db.connect() as connection:
                 voted = await vote_store.voted_papers(connection, platform, chat_id)
-            taste = learn_taste(voted, self.pipeline.similar.model, self.taxonomy.topic_ids)
+            taste = self.pipeline.learn_taste(voted) or Taste()
             self._tastes.put(key, taste)
         return taste if taste.votes else None
 
@@ -53,22 +52,7 @@ class ChatTastes:
         return self.reranker(await self.taste(platform, chat_id), only_topics)
 
     def reranker(self, taste: Taste | None, only_topics: tuple[str, ...]) -> Rerank | None:
-        if taste is None or self.pipeline.similar is None:
-            return None
-        model, topic_ids, options = self.pipeline.similar.model, self.taxonomy.topic_ids, self.pipeline.options
-
-        def rerank(curation: Curation) -> tuple[list[Pick], list[Exclusion]]:
-            return rerank_for_chat(
-                curation,
-                taste,
-                model,
-                topic_ids,
-                max_papers=options.max_papers,
-                per_topic_cap=options.per_topic_cap,
-                only_topics=only_topics,
-            )
-
-        return rerank
+        return self.pipeline.reranker(taste, only_topics)
 
     async def vote(
         self, platform: str, chat_id: str, user_id: str, arxiv_id: str, value: int, language: Language
