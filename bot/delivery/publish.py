@@ -9,10 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from paperwire.bot.curation.taste import Taste
 from paperwire.bot.models import Digest, Language
 from paperwire.bot.pipeline import Pipeline
 from paperwire.bot.store import outbox
 from paperwire.bot.store import subscriptions as subscription_store
+from paperwire.bot.store import votes as vote_store
 from paperwire.bot.store.database import Database
 from paperwire.config.settings import ChatTarget
 
@@ -89,6 +91,7 @@ async def plan_publication(
     plan = PublishPlan(list_day=list_day)
     digests: dict[tuple[str, tuple[str, ...]], Digest] = {}
     rendered: dict[tuple[str, str, tuple[str, ...]], list[dict]] = {}
+    tastes = await _tastes(pipeline, db, targets)
     for target in targets:
         key = (target.language, target.topics)
         if key not in digests:
@@ -97,10 +100,17 @@ async def plan_publication(
                 return None
             digests[key] = digest
         digest = digests[key]
-        render_key = (target.platform, target.language, target.topics)
-        if render_key not in rendered:
-            rendered[render_key] = renderers[target.platform](digest)
-        payloads = rendered[render_key]
+        taste = tastes.get((target.platform, target.chat_id))
+        if taste is not None:
+            # A chat that voted gets its own picks, rendered for it alone.
+            reranker = pipeline.reranker(taste, target.topics)
+            own = await pipeline.build_for_chat(list_day, target.language, target.topics, reranker)
+            payloads = renderers[target.platform](own or digest)
+        else:
+            render_key = (target.platform, target.language, target.topics)
+            if render_key not in rendered:
+                rendered[render_key] = renderers[target.platform](digest)
+            payloads = rendered[render_key]
         plan.messages[target] = payloads
         plan.targets.append(target)
         digest_id = int(digest.stats["digest_id"])
@@ -112,3 +122,17 @@ async def plan_publication(
                     connection, digest_id=digest_id, platform=target.platform, chat_id=target.chat_id, payloads=payloads
                 )
     return plan
+
+
+async def _tastes(pipeline: Pipeline, db: Database, targets: Sequence[Target]) -> dict[tuple[str, str], Taste]:
+    """The taste of every target chat that has voted (one query when none has)."""
+    tastes: dict[tuple[str, str], Taste] = {}
+    async with db.connect() as connection:
+        voters = await vote_store.chats_with_votes(connection)
+        for target in targets:
+            key = (target.platform, target.chat_id)
+            if key in voters and key not in tastes:
+                taste = pipeline.learn_taste(await vote_store.voted_papers(connection, *key))
+                if taste is not None:
+                    tastes[key] = taste
+    return tastes

@@ -52,6 +52,12 @@ async def chat_votes(connection: AsyncConnection, platform: str, chat_id: str) -
     return {arxiv_id: int(total) for arxiv_id, total in rows if total}
 
 
+async def chats_with_votes(connection: AsyncConnection) -> set[tuple[str, str]]:
+    """(platform, chat id) of every chat that has voted."""
+    rows = await connection.execute(select(votes.c.platform, votes.c.chat_id).distinct())
+    return {(platform, chat_id) for platform, chat_id in rows}
+
+
 async def voted_papers(connection: AsyncConnection, platform: str, chat_id: str) -> list[tuple[Paper, int]]:
     """The papers a chat voted on, with its net vote on each (what its taste is learned from)."""
     net = await chat_votes(connection, platform, chat_id)

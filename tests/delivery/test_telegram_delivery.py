@@ -385,3 +385,20 @@ async def test_cards_carry_the_list_picture_and_a_refused_picture_leaves_the_tex
         fallback = [card for card in cards if card["plain_text"].startswith("1. ToolForge-RL")]
         assert len(fallback) == 1 and not fallback[0]["photo"]
         assert [row["remote_id"] for row in rows if row["chat_id"] == chat] == [str(m["message_id"]) for m in sent]
+
+
+async def test_a_chat_that_voted_is_delivered_its_own_picks(
+    fake: FakeTelegram, publish_env: dict[str, str], database_url: str
+) -> None:
+    # Build the day without sending, then vote in one chat as its members would.
+    assert await asyncio.to_thread(main, [*PUBLISH, "--dry-run"]) == 0
+    for arxiv_id in ("2602.14417", "2602.14852"):  # the sample day's two Agentic RL picks
+        assert await asyncio.to_thread(main, ["ask", "--chat", "telegram:-1002", f"dislike {arxiv_id}"]) == 0
+    assert await publish() == 0
+    voter, other = fake.sent_to("-1002"), fake.sent_to("-1001")
+    assert len(other) == MESSAGES_PER_CHAT
+    # Two 👎 on agentic-RL papers: the voting chat's later picks lean away from that kind,
+    # so it gets fewer cards than the chat that never voted, which gets the global picks.
+    titles = [card["plain_text"].split("\n", 1)[0] for card in voter[1:]]
+    assert 0 < len(voter) < len(other)
+    assert [card["plain_text"].split("\n", 1)[0] for card in other[1:]] != titles
