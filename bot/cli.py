@@ -146,13 +146,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (main() may run several times in a process)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str, verbose: bool) -> None:
     """One stderr handler whose lines have every URL masked (user info, secret query values)."""
     root = logging.getLogger()
-    if not any(getattr(handler, "_paperwire", False) for handler in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler._paperwire = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else getattr(logging, level.upper(), logging.INFO))
     # httpx logs request URLs, and a Telegram URL carries the bot token.

@@ -136,7 +136,10 @@ def _upgrade_to_head(connection: Connection) -> None:
     current = MigrationContext.configure(connection).get_current_revision()
     if current == head:
         return
-    log.info("migrating the database from %s to %s", current or "empty", head)
+    if current is None:  # a new database: routine, and not worth a line on a first run
+        log.debug("creating the database schema at %s", head)
+    else:
+        log.info("migrating the database from %s to %s", current, head)
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
