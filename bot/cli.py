@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from paperwire.bot.errors import EXIT_FAILED, EXIT_USAGE, Failure, UsageError
-from paperwire.config.masking import MaskingFormatter
+from paperwire.config.masking import MaskingFormatter, mask_urls
 from paperwire.config.settings import ConfigError, Settings, default_data_dir, load_settings
 
 log = logging.getLogger("paperwire")
@@ -191,15 +191,30 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     configure_logging(settings.log_level, args.verbose)
     verb = _VERBS[args.verb if args.verb != "config" else f"config {args.config_verb}"]
+    from paperwire.bot.curation.taxonomy import TaxonomyError
+    from paperwire.bot.store.database import DatabaseUnavailable
+
     try:
         return asyncio.run(verb(args, settings))
     except UsageError as error:
         print(f"paperwire: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except Failure as error:
+    except TaxonomyError as error:  # the taxonomy is part of the configuration
+        print(f"paperwire: configuration error: digest.topics_file: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (Failure, DatabaseUnavailable) as error:
         print(f"paperwire: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
+        return EXIT_FAILED
+    except Exception as error:  # a bug: one line for the operator, the traceback with -v
+        log.debug("unexpected error", exc_info=True)
+        first = str(error).splitlines()[0] if str(error) else ""
+        print(
+            f"paperwire: unexpected error: {type(error).__name__}: {mask_urls(first)} "
+            "(run with -v for the traceback, and please report it)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
 
