@@ -21,6 +21,7 @@ from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
+from paperwire.bot.delivery.ratelimit import SendBudget
 from paperwire.bot.delivery.telegram import TokenRefused, bot_token, fanout_request, quiet_http_logs
 from paperwire.config.settings import TelegramSettings
 from paperwire.handlers.core import CommandCore
@@ -37,7 +38,9 @@ REPLY_CONNECTIONS = 32
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-def build_application(settings: TelegramSettings, core: CommandCore, *, webhook: bool | None = None) -> Application:
+def build_application(
+    settings: TelegramSettings, core: CommandCore, *, webhook: bool | None = None, budget: SendBudget | None = None
+) -> Application:
     """The bot with every handler registered; webhook mode (no updater) when a public URL is set."""
     quiet_http_logs()
     if webhook is None:
@@ -56,7 +59,7 @@ def build_application(settings: TelegramSettings, core: CommandCore, *, webhook:
         # The long poll has a connection of its own, so replies never wait behind it.
         builder = builder.get_updates_request(HTTPXRequest(connection_pool_size=1, read_timeout=10.0))
     application = builder.build()
-    register(application, core, settings=settings)
+    register(application, core, settings=settings, budget=budget)
     return application
 
 
