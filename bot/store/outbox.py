@@ -407,8 +407,12 @@ async def next_due_at(connection: AsyncConnection, platform: str) -> datetime | 
     return value
 
 
-async def status_counts(connection: AsyncConnection, digest_ids: list[int] | None = None) -> dict[str, int]:
+async def status_counts(
+    connection: AsyncConnection, digest_ids: list[int] | None = None, *, platform: str | None = None
+) -> dict[str, int]:
     query = select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
+    if platform is not None:
+        query = query.where(deliveries.c.platform == platform)
     if digest_ids is not None:
         query = query.where(deliveries.c.digest_id.in_(digest_ids))
     return {status: int(count) for status, count in (await connection.execute(query)).all()}
