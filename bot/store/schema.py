@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -223,9 +224,33 @@ deliveries = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+    # The answer to a send never came: it may have been delivered; resent at most once.
+    Column("in_doubt", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("digest_id", "platform", "chat_id", "message_index", name="uq_deliveries_message"),
     UniqueConstraint("notice_id", "platform", "chat_id", "message_index", name="uq_deliveries_notice"),
     CheckConstraint("(digest_id IS NULL) <> (notice_id IS NULL)", name="ck_deliveries_one_parent"),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.not_before)
 Index("ix_deliveries_chat", deliveries.c.platform, deliveries.c.chat_id)
+
+
+# Every running delivery worker, with a heartbeat: rows claimed by a worker whose heartbeat
+# stopped are taken over at once instead of after their lease.
+delivery_workers = Table(
+    "delivery_workers",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+)
+
+# One send budget per platform account (bot token, Slack workspace) shared by every replica
+# on PostgreSQL: the next free send slot, in seconds of the database's clock.
+send_budgets = Table(
+    "send_budgets",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("next_slot", Float, nullable=False),
+)
