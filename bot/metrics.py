@@ -23,6 +23,23 @@ class Metrics:
         self.chats_deactivated = Counter(
             "paperwire_chats_deactivated", "Chats turned off after a permanent error", ["platform"], registry=r
         )
+        self.messages_in_doubt = Counter(
+            "paperwire_messages_in_doubt", "Sends whose answer never came (may have arrived)", ["platform"], registry=r
+        )
+        self.chats_paused = Counter(
+            "paperwire_chats_paused", "Chats paused because their sends keep timing out", ["platform"], registry=r
+        )
+        self.outcomes_held = Gauge(
+            "paperwire_outcomes_held", "Send outcomes held in memory until the database takes them", ["platform"],
+            registry=r,
+        )
+        self.build_failures = Counter("paperwire_build_failures", "Scheduled builds that failed", registry=r)
+        self.build_failing = Gauge(
+            "paperwire_build_failing", "1 while the scheduled build keeps failing, until it succeeds", registry=r
+        )
+        self.unplanned_chats = Gauge(
+            "paperwire_unplanned_chats", "Chats due a digest whose messages are not planned yet", registry=r
+        )
         self.queue_depth = Gauge("paperwire_queue_depth", "Outbox rows not yet sent", ["platform"], registry=r)
         self.command_latency = Histogram(
             "paperwire_command_latency_seconds",

@@ -26,6 +26,7 @@ from paperwire.bot.store.database import Database
 from paperwire.bot.metrics import Metrics
 from paperwire.bot.summarize.base import LLMSpend, SummaryResult, Summarizer
 from paperwire.bot.summarize.budget import TokenBudget
+from paperwire.bot.text.clean import clean_paper
 
 if TYPE_CHECKING:
     from paperwire.bot.summarize.factory import Judge
@@ -74,12 +75,14 @@ class Pipeline:
         self.judge = judge
         self.similar = similar
 
-    def classify(self, papers: Sequence) -> None:
+    def classify(self, papers: Sequence[Paper]) -> None:
         for paper in papers:
             paper.topics = topics_for(paper, self.taxonomy)
 
     async def ingest(self, day: DayPapers, source: str) -> IngestReport:
-        """Store a day's papers (classified) and the list itself."""
+        """Store a day's papers (cleaned and classified) and the list itself."""
+        for paper in day.papers:
+            clean_paper(paper)
         self.classify(day.papers)
         async with self.db.begin() as connection:
             counts = await paper_store.upsert_papers(
@@ -92,8 +95,9 @@ class Pipeline:
             self.metrics.papers_fetched.labels(source.split()[0][:40]).inc(len(day.papers))
         return IngestReport(day.list_day, len(day.papers), counts.inserted, counts.updated, list(day.skipped))
 
-    async def store_paper(self, paper) -> None:
-        """Store one paper looked up on demand (not tied to a list day)."""
+    async def store_paper(self, paper: Paper) -> None:
+        """Store one paper looked up on demand (not tied to a list day), cleaned in place."""
+        clean_paper(paper)
         self.classify([paper])
         async with self.db.begin() as connection:
             await paper_store.upsert_papers(connection, [paper], taxonomy_fingerprint=self.taxonomy.fingerprint)

@@ -4,8 +4,8 @@ A card the grounding check rejected is stored like any other (so no build asks f
 again), and its row says how many calls and tokens it took; the judge's verdicts, with
 their reasons, and its spend are kept with the day's curation.
 
-Revision ID: 0007_llm_spend
-Revises: 0006_votes
+Revision ID: 0009_llm_spend
+Revises: 0008_delivery_faults
 Create Date: 2026-12-04
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_llm_spend"
-down_revision = "0006_votes"
+revision = "0009_llm_spend"
+down_revision = "0008_delivery_faults"
 branch_labels = None
 depends_on = None
 
