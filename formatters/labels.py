@@ -35,12 +35,25 @@ EN: Final[dict[str, str]] = {
     "core_contribution": "Core contribution",
     "stars": "Stars",
     "trends": "Trends",
-    "trend_line": "{topic}: {today} today, {avg7} a day over the last 7 days, {avg30} over 30",
-    "trend_up": "{topic} is busier than usual ({today} today against {avg7} a day this week).",
-    "trend_down": "{topic} is quieter than usual ({today} today against {avg7} a day this week).",
+    "trend_line": (
+        "{topic}: {picked} picked today ({picked_avg} a day over the {picked_days} earlier list days), "
+        "{listed} listed ({listed_avg} a day over {listed_days} days)"
+    ),
+    "trend_up": "{topic} is busier than usual: {picked} picked today against {picked_avg} a day over the {picked_days} earlier list days.",
+    "trend_down": "{topic} is quieter than usual: {picked} picked today against {picked_avg} a day over the {picked_days} earlier list days.",
     "trend_none": "Not enough history yet to compare against earlier days.",
+    "trend_few": "Only {days} earlier list days are stored, too few to say what is usual.",
+    "trend_line_listed": "{topic}: {picked} picked today; {listed} listed ({listed_avg} a day over the {listed_days} earlier list days)",
+    "trend_up_listed": (
+        "{topic} is busier than usual on the list: {listed} listed today against {listed_avg} a day "
+        "over the {listed_days} earlier list days."
+    ),
+    "trend_down_listed": (
+        "{topic} is quieter than usual on the list: {listed} listed today against {listed_avg} a day "
+        "over the {listed_days} earlier list days."
+    ),
     "trend_mix": "Today's picks: {mix}.",
-    "footer": "Generated on {generated} | Source: {source} ({list_day})",
+    "footer": "Source: {source}, list of {list_day}",
     "summary_extractive": "summary drawn from the abstract",
     "summary_llm": "summary written by a language model, checked against the abstract",
     "only_topics": "Only your topics: {topics}",
@@ -51,6 +64,7 @@ EN: Final[dict[str, str]] = {
     "button_excluded": "Excluded papers",
     "no_digest": "No digest for {date} yet.",
     "no_papers_day": "No papers on the Daily Papers list for {date}.",
+    "no_picks_day": "No picks from the Daily Papers list of {date}: none of its {papers} papers fits the topics.",
     "more": "(continued)",
     "archive": "Archive",
     "archive_title": "Daily AI Papers archive",
@@ -91,12 +105,19 @@ ZH: Final[dict[str, str]] = {
     "core_contribution": "核心贡献",
     "stars": "推荐度",
     "trends": "今日趋势观察",
-    "trend_line": "{topic}：今日 {today} 篇，近 7 天日均 {avg7} 篇，近 30 天日均 {avg30} 篇",
-    "trend_up": "{topic} 比平时更活跃（今日 {today} 篇，本周日均 {avg7} 篇）。",
-    "trend_down": "{topic} 比平时更安静（今日 {today} 篇，本周日均 {avg7} 篇）。",
+    "trend_line": (
+        "{topic}：今日入选 {picked} 篇（此前 {picked_days} 个列表日日均 {picked_avg} 篇），"
+        "列表 {listed} 篇（此前 {listed_days} 个列表日日均 {listed_avg} 篇）"
+    ),
+    "trend_up": "{topic} 比平时更活跃：今日入选 {picked} 篇，此前 {picked_days} 个列表日日均 {picked_avg} 篇。",
+    "trend_down": "{topic} 比平时更安静：今日入选 {picked} 篇，此前 {picked_days} 个列表日日均 {picked_avg} 篇。",
     "trend_none": "历史数据尚不足以与前几天比较。",
+    "trend_few": "此前仅存有 {days} 个列表日的数据，尚不足以判断常态。",
+    "trend_line_listed": "{topic}：今日入选 {picked} 篇；列表 {listed} 篇（此前 {listed_days} 个列表日日均 {listed_avg} 篇）",
+    "trend_up_listed": "{topic} 在列表中比平时更活跃：今日 {listed} 篇，此前 {listed_days} 个列表日日均 {listed_avg} 篇。",
+    "trend_down_listed": "{topic} 在列表中比平时更安静：今日 {listed} 篇，此前 {listed_days} 个列表日日均 {listed_avg} 篇。",
     "trend_mix": "今日精选分布：{mix}。",
-    "footer": "生成于 {generated} | 来源：{source}（{list_day}）",
+    "footer": "来源：{source}（{list_day} 列表）",
     "summary_extractive": "摘要取自论文摘要原文",
     "summary_llm": "摘要由语言模型撰写，并已对照论文摘要核查",
     "only_topics": "仅限订阅方向：{topics}",
@@ -107,6 +128,7 @@ ZH: Final[dict[str, str]] = {
     "button_excluded": "排除论文",
     "no_digest": "{date} 暂无日报。",
     "no_papers_day": "{date} 的 Daily Papers 列表没有论文。",
+    "no_picks_day": "{date} 的 Daily Papers 列表（{papers} 篇）中没有符合关注方向的论文，今日无精选。",
     "more": "（续）",
     "archive": "归档",
     "archive_title": "Daily AI Papers 归档",
