@@ -35,23 +35,16 @@ EN: Final[dict[str, str]] = {
     "core_contribution": "Core contribution",
     "stars": "Stars",
     "trends": "Trends",
-    "trend_line": (
-        "{topic}: {picked} picked today ({picked_avg} a day over the {picked_days} earlier list days), "
-        "{listed} listed ({listed_avg} a day over {listed_days} days)"
-    ),
-    "trend_up": "{topic} is busier than usual: {picked} picked today against {picked_avg} a day over the {picked_days} earlier list days.",
-    "trend_down": "{topic} is quieter than usual: {picked} picked today against {picked_avg} a day over the {picked_days} earlier list days.",
+    "trend_line": "{topic}: {picked} picked today ({picked_avg} a day over {picked_span}), {listed} listed ({listed_avg} a day)",
+    "trend_up": "{topic} is busier than usual: {picked} picked today against {picked_avg} a day over {picked_span}.",
+    "trend_down": "{topic} is quieter than usual: {picked} picked today against {picked_avg} a day over {picked_span}.",
     "trend_none": "Not enough history yet to compare against earlier days.",
-    "trend_few": "Only {days} earlier list days are stored, too few to say what is usual.",
-    "trend_line_listed": "{topic}: {picked} picked today; {listed} listed ({listed_avg} a day over the {listed_days} earlier list days)",
-    "trend_up_listed": (
-        "{topic} is busier than usual on the list: {listed} listed today against {listed_avg} a day "
-        "over the {listed_days} earlier list days."
-    ),
-    "trend_down_listed": (
-        "{topic} is quieter than usual on the list: {listed} listed today against {listed_avg} a day "
-        "over the {listed_days} earlier list days."
-    ),
+    "trend_few": "Earlier list days stored: {days}, too few to say what is usual.",
+    "trend_line_listed": "{topic}: {picked} picked today; {listed} listed ({listed_avg} a day over {listed_span})",
+    "trend_up_listed": "{topic} is busier than usual on the list: {listed} listed today against {listed_avg} a day over {listed_span}.",
+    "trend_down_listed": "{topic} is quieter than usual on the list: {listed} listed today against {listed_avg} a day over {listed_span}.",
+    "days_span_one": "the list day before",
+    "days_span": "the {days} list days before",
     "trend_mix": "Today's picks: {mix}.",
     "footer": "Source: {source}, list of {list_day}",
     "summary_extractive": "summary drawn from the abstract",
@@ -105,17 +98,16 @@ ZH: Final[dict[str, str]] = {
     "core_contribution": "核心贡献",
     "stars": "推荐度",
     "trends": "今日趋势观察",
-    "trend_line": (
-        "{topic}：今日入选 {picked} 篇（此前 {picked_days} 个列表日日均 {picked_avg} 篇），"
-        "列表 {listed} 篇（此前 {listed_days} 个列表日日均 {listed_avg} 篇）"
-    ),
-    "trend_up": "{topic} 比平时更活跃：今日入选 {picked} 篇，此前 {picked_days} 个列表日日均 {picked_avg} 篇。",
-    "trend_down": "{topic} 比平时更安静：今日入选 {picked} 篇，此前 {picked_days} 个列表日日均 {picked_avg} 篇。",
+    "trend_line": "{topic}：今日入选 {picked} 篇（{picked_span}日均 {picked_avg} 篇），列表 {listed} 篇（日均 {listed_avg} 篇）",
+    "trend_up": "{topic} 比平时更活跃：今日入选 {picked} 篇，{picked_span}日均 {picked_avg} 篇。",
+    "trend_down": "{topic} 比平时更安静：今日入选 {picked} 篇，{picked_span}日均 {picked_avg} 篇。",
     "trend_none": "历史数据尚不足以与前几天比较。",
     "trend_few": "此前仅存有 {days} 个列表日的数据，尚不足以判断常态。",
-    "trend_line_listed": "{topic}：今日入选 {picked} 篇；列表 {listed} 篇（此前 {listed_days} 个列表日日均 {listed_avg} 篇）",
-    "trend_up_listed": "{topic} 在列表中比平时更活跃：今日 {listed} 篇，此前 {listed_days} 个列表日日均 {listed_avg} 篇。",
-    "trend_down_listed": "{topic} 在列表中比平时更安静：今日 {listed} 篇，此前 {listed_days} 个列表日日均 {listed_avg} 篇。",
+    "trend_line_listed": "{topic}：今日入选 {picked} 篇；列表 {listed} 篇（{listed_span}日均 {listed_avg} 篇）",
+    "trend_up_listed": "{topic} 在列表中比平时更活跃：今日 {listed} 篇，{listed_span}日均 {listed_avg} 篇。",
+    "trend_down_listed": "{topic} 在列表中比平时更安静：今日 {listed} 篇，{listed_span}日均 {listed_avg} 篇。",
+    "days_span_one": "此前 1 个列表日",
+    "days_span": "此前 {days} 个列表日",
     "trend_mix": "今日精选分布：{mix}。",
     "footer": "来源：{source}（{list_day} 列表）",
     "summary_extractive": "摘要取自论文摘要原文",

@@ -13,7 +13,7 @@ from paperwire.bot.text.shorten import ELLIPSIS, shorten
 from paperwire.formatters.labels import label
 
 __all__ = [
-    "ELLIPSIS", "format_count", "join_list", "no_picks_notice", "one_line", "short_name", "shorten", "trend_observations",
+    "ELLIPSIS", "days_span", "format_count", "join_list", "no_picks_notice", "one_line", "short_name", "shorten", "trend_observations",
 ]
 
 SHORT_NAME_CHARS = 40
@@ -85,6 +85,11 @@ def trend_observations(digest: Digest) -> list[str]:
     return observations
 
 
+def days_span(days: int, language: str) -> str:
+    """The window a trend averages over, named by the days stored in it: "the 4 list days before"."""
+    return label(language, "days_span_one") if days == 1 else label(language, "days_span", days=days)
+
+
 def no_picks_notice(digest: Digest) -> str:
     """The one line a chat gets instead of an empty digest: the list day and how many it held."""
     return label(
@@ -102,8 +107,8 @@ def _trend_sentence(trend: TopicTrend, name: str, language: str) -> str:
         "listed": trend.listed,
         "picked_avg": format_count(trend.picked_avg),
         "listed_avg": format_count(trend.listed_avg),
-        "picked_days": trend.picked_days,
-        "listed_days": trend.listed_days,
+        "picked_span": days_span(trend.picked_days, language),
+        "listed_span": days_span(trend.listed_days, language),
     }
     if trend.picked_days >= MIN_USUAL_DAYS:
         key = _direction(trend.picked, trend.picked_avg)

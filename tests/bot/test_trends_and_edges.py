@@ -81,7 +81,7 @@ async def test_five_earlier_days_let_a_trend_be_called_usual_or_not(db: Database
     post = render_markdown(digest)
     trends = post.split("## Trends")[1]
     assert "too few" not in trends
-    assert "over the 6 earlier list days" in trends
+    assert "over the 6 list days before" in trends
     # the same picks every day: as usual, so neither busier nor quieter
     assert "busier" not in trends and "quieter" not in trends
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from paperwire.bot.models import Language, TopicTrend
 from paperwire.formatters.labels import label
-from paperwire.formatters.text import format_count, join_list, one_line, short_name, shorten, trend_observations
+from paperwire.formatters.text import days_span, format_count, join_list, one_line, short_name, shorten, trend_observations
 from tests.formatters.conftest import make_digest, make_entry
 
 # ---------------------------------------------------------------- one_line
@@ -178,11 +178,11 @@ def test_format_count(value: float, expected: str) -> None:
 # ---------------------------------------------------------------- trend_observations
 
 
-def trend_values(trend: TopicTrend, name: str) -> dict[str, object]:
+def trend_values(trend: TopicTrend, name: str, language: str = "en") -> dict[str, object]:
     return {
         "topic": name, "picked": trend.picked, "listed": trend.listed,
         "picked_avg": format_count(trend.picked_avg), "listed_avg": format_count(trend.listed_avg),
-        "picked_days": trend.picked_days, "listed_days": trend.listed_days,
+        "picked_span": days_span(trend.picked_days, language), "listed_span": days_span(trend.listed_days, language),
     }
 
 
@@ -193,18 +193,22 @@ def test_trend_observations_mix_then_each_topic(language: Language) -> None:
     agents, efficient, world = digest.trends
     assert trend_observations(digest) == [
         label(language, "trend_mix", mix=mix),
-        label(language, "trend_up", **trend_values(agents, names["agentic-rl"])),
-        label(language, "trend_line", **trend_values(efficient, names["efficient-llm"])),
-        label(language, "trend_down", **trend_values(world, names["world-models"])),
+        label(language, "trend_up", **trend_values(agents, names["agentic-rl"], language)),
+        label(language, "trend_line", **trend_values(efficient, names["efficient-llm"], language)),
+        label(language, "trend_down", **trend_values(world, names["world-models"], language)),
     ]
 
 
 def test_picks_are_compared_with_picks_and_listed_with_listed() -> None:
     trend = TopicTrend("agentic-rl", picked=2, listed=9, picked_avg=1.5, listed_avg=4.0, picked_days=6, listed_days=6)
     line = trend_observations(make_digest("en", trends=[trend]))[-1]
-    assert line == "Agentic RL: 2 picked today (1.5 a day over the 6 earlier list days), 9 listed (4 a day over 6 days)"
+    assert line == "Agentic RL: 2 picked today (1.5 a day over the 6 list days before), 9 listed (4 a day)"
     zh = trend_observations(make_digest("zh", trends=[trend]))[-1]
-    assert zh == "智能体强化学习：今日入选 2 篇（此前 6 个列表日日均 1.5 篇），列表 9 篇（此前 6 个列表日日均 4 篇）"
+    assert zh == "智能体强化学习：今日入选 2 篇（此前 6 个列表日日均 1.5 篇），列表 9 篇（日均 4 篇）"
+    one = TopicTrend("agentic-rl", picked=1, listed=2, picked_avg=1.0, listed_avg=2.0, picked_days=1, listed_days=1)
+    assert trend_observations(make_digest("en", trends=[one]))[-1] == (
+        "Agentic RL: 1 picked today (1 a day over the list day before), 2 listed (2 a day)"
+    )
 
 
 def test_trend_observations_without_history(language: Language) -> None:
@@ -226,7 +230,7 @@ def test_few_days_of_history_name_their_number_and_call_nothing_usual(language: 
     name = make_digest(language).topic_names["agentic-rl"]
     assert observations[1:] == [
         label(language, "trend_few", days=days),
-        label(language, "trend_line", **trend_values(trends[0], name)),
+        label(language, "trend_line", **trend_values(trends[0], name, language)),
     ]
     text = " ".join(observations)
     assert "usual" not in text.replace(label("en", "trend_few", days=days), "") and "平时" not in text
@@ -241,7 +245,7 @@ def test_trend_observations_skip_empty_topics_and_fall_back_to_ids(language: Lan
     digest = make_digest(language, entries=[make_entry(1, topic="unknown-topic")], trends=trends)
     assert trend_observations(digest) == [
         label(language, "trend_mix", mix="unknown-topic 1"),
-        label(language, "trend_line", **trend_values(trends[1], "unknown-topic")),
+        label(language, "trend_line", **trend_values(trends[1], "unknown-topic", language)),
     ]
 
 
@@ -266,10 +270,10 @@ def test_without_curated_history_the_lists_are_compared_with_lists(language: Lan
     trend = TopicTrend("agentic-rl", picked=1, listed=9, picked_avg=0.0, listed_avg=3.0, picked_days=0, listed_days=12)
     name = make_digest(language).topic_names["agentic-rl"]
     observations = trend_observations(make_digest(language, trends=[trend]))
-    assert observations[-1] == label(language, "trend_up_listed", **trend_values(trend, name))
+    assert observations[-1] == label(language, "trend_up_listed", **trend_values(trend, name, language))
     calm = TopicTrend("agentic-rl", picked=1, listed=3, listed_avg=3.0, listed_days=2)
     observations = trend_observations(make_digest(language, trends=[calm]))
     assert observations[1:] == [
         label(language, "trend_few", days=2),
-        label(language, "trend_line_listed", **trend_values(calm, name)),
+        label(language, "trend_line_listed", **trend_values(calm, name, language)),
     ]
