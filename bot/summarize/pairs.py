@@ -41,7 +41,7 @@ _GLOSSARY: dict[str, str] = {
     "上下文": "conte", "困惑度": "perpl", "压缩": "compr", "任务": "task", "解码": "decod",
     "令牌": "token", "词元": "token", "计算量": "compu", "算力": "compu", "成本": "cost",
     "比特": "bit", "样本": "sampl", "奖励": "rewar", "得分": "score", "分数": "score",
-    "能耗": "energ", "训练": "train", "推理": "infer", "数据": "data", "轮": "round", "步": "step",
+    "能耗": "energ", "训练": "train", "推理": "infer", "数据": "data", "轮次": "round", "步数": "step",
 }
 _GLOSSARY_TERM = re.compile("|".join(sorted(map(re.escape, _GLOSSARY), key=len, reverse=True)))
 _CJK = re.compile(r"[\u3400-\u9fff]")
