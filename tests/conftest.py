@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,19 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("PAPERWIRE_DATA_DIR", str(tmp_path / "data"))
     # python-telegram-bot 22 warns on every RetryAfter unless told to use timedeltas.
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture(autouse=True)
+def _restored_root_logger() -> Iterator[None]:
+    """A test that runs the CLI (`main`) configures the root logger (level INFO, a stderr
+    handler); put it back, so later tests see only what they log themselves."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
 
 
 async def reset_postgres(url: str) -> None:
