@@ -116,7 +116,7 @@ async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(post)
     if args.stats:
-        stats = {key: value for key, value in digest.stats.items() if key != "digest_id"}
+        stats = {key: value for key, value in digest.stats.items() if key not in ("digest_id", "trends")}
         print("paperwire: stats " + json.dumps(stats, sort_keys=True), file=sys.stderr)
     return 0
 
@@ -218,16 +218,20 @@ async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
     from paperwire.bot.store import outbox
 
     try:
-        async with open_services(settings) as services:
+        # A dry run opens the database read-only: it computes what it would store and stores nothing.
+        async with open_services(settings, read_only=args.dry_run) as services:
             day = await _ensure_day(args, services)
-            await register_configured_chats(services.db, configured_chats(settings))
+            if not args.dry_run:
+                await register_configured_chats(services.db, configured_chats(settings))
             platforms = platform_names() if args.dry_run else enabled_platforms(settings)
             if not platforms:
                 raise Failure(
                     "no platform to publish to: set PAPERWIRE_TELEGRAM__TOKEN or PAPERWIRE_SLACK__BOT_TOKEN "
                     "(or use --dry-run to see the messages)"
                 )
-            targets = await collect_targets(services.db, platforms, settings.digest.language)
+            targets = await collect_targets(
+                services.db, platforms, settings.digest.language, configured_chats(settings) if args.dry_run else None
+            )
             if not targets:
                 print(
                     "paperwire: no chats to publish to: set telegram.chats / slack.channels, "
