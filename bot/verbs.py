@@ -139,29 +139,84 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(error)) from None
     if not days:
         raise UsageError(f"{args.path}: no YYYY-MM-DD.json files to import")
-    inserted = updated = skipped = 0
-    try:
-        async with open_services(settings) as services:
-            bar = tqdm(total=len(days), unit="day", file=sys.stderr, disable=args.quiet, desc="importing")
-            for day in days:
-                try:
-                    day_papers = source.read_day(day)
-                except SourceError as error:
-                    log.warning("%s", error)
-                    skipped += 1
+    inserted = updated = unchanged = 0
+    with _SkippedItems() as skipped:
+        try:
+            async with open_services(settings) as services:
+                bar = tqdm(total=len(days), unit="day", file=sys.stderr, disable=args.quiet, desc="importing")
+                for day in days:
+                    try:
+                        day_papers = source.read_day(day)
+                    except SourceError as error:
+                        skipped.add(str(error))
+                        bar.update(1)
+                        continue
+                    report = await services.pipeline.ingest(day_papers, f"import {day}.json")
+                    inserted += report.inserted
+                    updated += report.updated
+                    unchanged += max(0, report.papers - report.inserted - report.updated)
+                    skipped.count_items(day, report.skipped)
                     bar.update(1)
-                    continue
-                report = await services.pipeline.ingest(day_papers, f"import {day}.json")
-                inserted += report.inserted
-                updated += report.updated
-                skipped += len(report.skipped)
-                bar.update(1)
-            bar.close()
-            await services.db.refresh_statistics()
-    except DatabaseUnavailable as error:
-        raise Failure(str(error)) from None
-    print(f"imported {len(days)} days: {inserted} papers loaded, {updated} updated, {skipped} items skipped")
+                bar.close()
+                await services.db.refresh_statistics()
+        except DatabaseUnavailable as error:
+            raise Failure(str(error)) from None
+    if skipped.total:
+        print(f"paperwire: {skipped.summary()}", file=sys.stderr)
+    print(
+        f"imported {len(days)} days: {inserted} papers new, {updated} updated, {unchanged} unchanged, "
+        f"{skipped.total} items skipped"
+    )
     return 0
+
+
+class _SkippedItems:
+    """What an import skipped, told once at the end (with the first few examples) instead of
+    one warning per item through the progress bar."""
+
+    EXAMPLES = 3
+    LOGGERS = ("paperwire.bot.sources.parse", "paperwire.bot.sources.files")
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.warnings: list[str] = []  # the sources' own lines, which name the file
+        self.reasons: list[str] = []  # from the ingest reports, when the sources said nothing
+
+    def add(self, text: str) -> None:
+        self.total += 1
+        self._keep(self.warnings, text)
+
+    def count_items(self, day: date, reasons: list[str]) -> None:
+        self.total += len(reasons)
+        for reason in reasons:
+            self._keep(self.reasons, f"{day}.json: {reason}")
+
+    def summary(self) -> str:
+        examples = (self.warnings + self.reasons)[: self.EXAMPLES]
+        return f"skipped {self.total} items; the first {len(examples)}: " + " | ".join(examples)
+
+    def _keep(self, into: list[str], text: str) -> None:
+        if len(into) < self.EXAMPLES:
+            into.append(text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Hold back the sources' warnings during the import (kept as examples)."""
+        if record.levelno != logging.WARNING:
+            return True
+        message = record.getMessage()
+        # "/long/path/2025-01-10.json: skipped ..." -> "2025-01-10.json: skipped ..."
+        head, sep, rest = message.partition(": ")
+        self._keep(self.warnings, f"{Path(head).name}{sep}{rest}" if sep else message)
+        return False
+
+    def __enter__(self) -> _SkippedItems:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addFilter(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeFilter(self)
 
 
 async def config_check_verb(args: argparse.Namespace, settings: Settings) -> int:
