@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -164,7 +166,7 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
     if skipped.total:
         print(f"paperwire: {skipped.summary()}", file=sys.stderr)
     print(
-        f"imported {len(days)} days: {inserted} papers new, {updated} updated, {unchanged} unchanged, "
+        f"imported {len(days)} days: {inserted} papers loaded, {updated} updated, {unchanged} unchanged, "
         f"{skipped.total} items skipped"
     )
     return 0
@@ -258,13 +260,57 @@ async def _ensure_day(args: argparse.Namespace, services: Services) -> date:
     return day_papers.list_day
 
 
+# After SIGTERM or SIGINT, how long `publish` waits for sends in flight to be answered.
+PUBLISH_STOP_SECONDS = 8.0
+
+
 async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
+    """Plan and send one list day; SIGTERM/SIGINT stop it cleanly (sends in flight are recorded)."""
+    stop = asyncio.Event()
+    main_task = asyncio.current_task()
+    sending = False
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        name = signal.Signals(signum).name
+        if sending and not stop.is_set():
+            log.warning("%s: stopping; waiting up to %.0f s for the sends in flight", name, PUBLISH_STOP_SECONDS)
+            stop.set()
+        elif main_task is not None:
+            # Planning commits chat by chat: a rerun plans what is missing.
+            log.warning("%s: stopping now", name)
+            main_task.cancel()
+
+    installed = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread (tests)
+            pass
+
+    def start_sending() -> None:
+        nonlocal sending
+        sending = True
+
+    try:
+        return await _publish(args, settings, stop, start_sending)
+    except asyncio.CancelledError:
+        print("paperwire: publish stopped by a signal; run it again to send the rest", file=sys.stderr)
+        return 1
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+async def _publish(
+    args: argparse.Namespace, settings: Settings, stop: asyncio.Event, start_sending: Callable[[], None]
+) -> int:
     from paperwire.bot.app import (
         configured_chats,
-        credential_errors,
         delivery_worker,
         enabled_platforms,
-        open_senders,
+        platform_named,
         platform_names,
         previewers,
         renderers,
@@ -272,6 +318,7 @@ async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
     from paperwire.bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
     from paperwire.bot.store import outbox
 
+    problems: dict[str, str] = {}
     try:
         # A dry run opens the database read-only: it computes what it would store and stores nothing.
         async with open_services(settings, read_only=args.dry_run) as services:
@@ -309,20 +356,55 @@ async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
                         print(f"--- message {index + 1}")
                         print(preview[target.platform](payload))
                 return 0
-            try:
-                async with open_senders(services, platforms) as senders:
-                    workers = [delivery_worker(services, sender) for sender in senders.values()]
-                    stop = asyncio.Event()
-                    await asyncio.gather(*(w.run(stop, digest_ids=plan.digest_ids, until_idle=True) for w in workers))
-            except credential_errors() as error:
-                raise Failure(str(error)) from None
+            start_sending()
+
+            async def send(name: str) -> None:
+                """One platform's sends; its failure is its own (another platform goes on)."""
+                platform = platform_named(name)
+                try:
+                    async with platform.open_sender(services) as sender:
+                        worker = delivery_worker(
+                            services, sender, resume_paused=True, drain_grace=PUBLISH_STOP_SECONDS
+                        )
+                        await worker.run(stop, digest_ids=plan.digest_ids, until_idle=True)
+                        if worker.stopped_reason:
+                            problems[name] = worker.stopped_reason
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    if platform.refused_credential(error):
+                        problems[name] = str(error)
+                    else:
+                        problems[name] = f"cannot reach {name}: {type(error).__name__}: {error}"
+                    log.error("%s: %s; its messages stay queued, the other platforms go on", name, problems[name])
+
+            await asyncio.gather(*(send(name) for name in platforms))
             async with services.db.connect() as connection:
                 counts = await outbox.status_counts(connection, plan.digest_ids)
+                by_platform = {
+                    name: await outbox.status_counts(connection, plan.digest_ids, platform=name) for name in platforms
+                }
+                doubts = await outbox.doubt_counts(connection, plan.digest_ids)
     except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
     undelivered = sum(count for status, count in counts.items() if status != "sent")
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     print(f"published list day {day} to {len(plan.targets)} chats: {summary}")
+    if len(platforms) > 1:
+        for name, platform_counts in by_platform.items():
+            detail = ", ".join(f"{status} {count}" for status, count in sorted(platform_counts.items()))
+            print(f"  {name}: {detail}")
+    if doubts:
+        resent = doubts.get("sent", 0)
+        unsure = sum(count for status, count in doubts.items() if status != "sent")
+        print(
+            f"in doubt: {sum(doubts.values())} messages got no answer at first "
+            f"({resent} sent again once, so they may show twice; {unsure} not resent, so they may be missing)"
+        )
+    for name, problem in problems.items():
+        print(f"paperwire: {name}: {problem}", file=sys.stderr)
+    if stop.is_set():
+        print("paperwire: publish stopped by a signal; run it again to send the rest", file=sys.stderr)
     return 1 if undelivered else 0
 
 
