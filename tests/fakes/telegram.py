@@ -10,6 +10,7 @@ chat blocked, kicked, missing or migrated, or the server fail or slow down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -156,6 +157,9 @@ class FakeTelegram:
         self.clock = clock
         self.auto_create_chats = auto_create_chats
         self.delay = 0.0  # seconds every answer waits after the work is done
+        # Seconds the answers to sends into one chat wait after the message is delivered.
+        self.slow_chats: dict[int | str, float] = {}
+        self.lost_answers = 0  # sends delivered whose answer was dropped
         self.allow_http_webhook = True  # Telegram wants HTTPS; local tests serve plain HTTP
 
         self.requests: list[tuple[str, dict[str, Any]]] = []
@@ -177,6 +181,8 @@ class FakeTelegram:
         self._not_found: set[int | str] = set()
         self._migrated: dict[int, int] = {}
         self._failures: list[_Failure] = []
+        # After delivering: (what to do, HTTP status, method, times left); "lose" drops the connection.
+        self._after_delivery: list[list[Any]] = []
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._windows: dict[tuple[str, int], _Window] = {}
         self._updates: list[dict[str, Any]] = []
@@ -307,6 +313,23 @@ class FakeTelegram:
         text = description or _STATUS_TEXT.get(status, "Error")
         self._failures.append(_Failure(status, text, parameters, method.lower() if method else None, times))
 
+    def lose_answers(self, times: int = 1, *, method: str = "sendMessage") -> None:
+        """Deliver the next `times` sends, then drop the connection instead of answering."""
+        self._after_delivery.append(["lose", 0, method.lower(), times])
+
+    def fail_after_delivery(self, status: int = 500, *, times: int = 1, method: str = "sendMessage") -> None:
+        """Deliver the next `times` sends, then answer with a server error anyway."""
+        self._after_delivery.append(["fail", status, method.lower(), times])
+
+    def _take_after_delivery(self, method: str) -> list[Any] | None:
+        for knob in self._after_delivery:
+            if knob[2] == method:
+                knob[3] -= 1
+                if knob[3] <= 0:
+                    self._after_delivery.remove(knob)
+                return knob
+        return None
+
     def inject_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for getUpdates (or the webhook); assigns `update_id` if missing."""
         update = dict(update)
@@ -395,8 +418,21 @@ class FakeTelegram:
             response = _error_response(error)
         else:
             response = web.json_response({"ok": True, "result": result})
+            knob = self._take_after_delivery(method)
+            if knob is not None and knob[0] == "lose":
+                self.lost_answers += 1
+                if request.transport is not None:
+                    request.transport.abort()  # the message is there; its answer never comes
+                return response
+            if knob is not None:
+                response = _error_response(ApiError(knob[1], _STATUS_TEXT.get(knob[1], "Error")))
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.slow_chats and params.get("chat_id"):
+            with contextlib.suppress(ApiError):
+                slow = self.slow_chats.get(_normalise_chat_id(params["chat_id"]))
+                if slow:
+                    await asyncio.sleep(slow)
         return response
 
     def _raise_injected_failure(self, method: str) -> None:
