@@ -27,12 +27,13 @@ from paperwire.bot.similar.lsa import shipped_model
 from paperwire.bot.sources.arxiv import ArxivClient
 from paperwire.bot.sources.hf import HFClient
 from paperwire.bot.store.database import Database
+from paperwire.bot.store import subscriptions
 from paperwire.bot.summarize.base import Summarizer
+from paperwire.bot.summarize.extractive import ExtractiveSummarizer, summarize_extractive
+from paperwire.config.settings import ChatTarget, Settings
 
 if TYPE_CHECKING:
     from paperwire.bot.summarize.factory import Judge
-from paperwire.bot.summarize.extractive import ExtractiveSummarizer, summarize_extractive
-from paperwire.config.settings import ChatTarget, Settings
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,6 @@ async def open_senders(services: Services, platforms: list[str]) -> AsyncIterato
 
 def chat_hooks(db: Database) -> tuple[ChatHook, ChatHook]:
     """What delivery does to subscriptions when a chat is gone or has moved."""
-    from paperwire.bot.store import subscriptions
 
     async def gone(platform: str, chat_id: str, reason: str) -> None:
         async with db.begin() as connection:

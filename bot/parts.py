@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import make_url
 
 from paperwire.bot.delivery.worker import DeliveryWorker, Sender
+from paperwire.config.masking import mask_urls
 from paperwire.config.settings import SECRET_KEYS, Settings
 
 if TYPE_CHECKING:  # typing only: the composition root imports this module
@@ -43,7 +44,7 @@ class Redactor:
         self.secrets = [secret for secret in self.secrets if len(secret) >= 4]
 
     def __call__(self, text: object) -> str:
-        text = str(text)
+        text = mask_urls(str(text))
         for secret in self.secrets:
             text = text.replace(secret, "***")
         return text

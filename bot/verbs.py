@@ -15,7 +15,6 @@ from pathlib import Path
 from paperwire.bot.app import Services, archive_pages, open_services
 from paperwire.bot.archive.site import write_site
 from paperwire.bot.errors import Failure, UsageError
-from paperwire.bot.curation.taxonomy import TaxonomyError
 from paperwire.bot.models import DayPapers
 from paperwire.bot.pipeline import default_list_day
 from paperwire.bot.sample import SAMPLE_DAY, SAMPLE_DIR
@@ -73,8 +72,21 @@ async def _read_source(args: argparse.Namespace, services: Services) -> tuple[Da
         ) from None
 
 
+def _check_out_file(out: str | None) -> Path | None:
+    """`--out FILE`: its folder must exist and FILE must not be a folder; checked before any work."""
+    if not out:
+        return None
+    path = Path(out).expanduser()
+    if path.is_dir():
+        raise UsageError(f"--out {out}: is a folder; name a file, e.g. --out {Path(out) / 'digest.md'}")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {out}: the folder {path.parent} does not exist; create it first or name another file")
+    return path
+
+
 async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
     language = args.lang or settings.digest.language
+    out = _check_out_file(args.out)
     from paperwire.formatters.markdown import render_markdown
 
     try:
@@ -93,12 +105,15 @@ async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
             if origin != "store":
                 await services.pipeline.ingest(day_papers, origin)
             digest = await services.pipeline.build(day_papers.list_day, language)
-    except (DatabaseUnavailable, TaxonomyError) as error:
+    except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
     assert digest is not None
     post = render_markdown(digest)
-    if args.out:
-        Path(args.out).expanduser().write_text(post, encoding="utf-8")
+    if out is not None:
+        try:
+            out.write_text(post, encoding="utf-8")
+        except OSError as error:
+            raise Failure(f"--out {args.out}: cannot write: {error.strerror or error}") from None
         print(f"paperwire: wrote {args.out} ({len(digest.entries)} picks, list day {digest.list_day})", file=sys.stderr)
     else:
         sys.stdout.write(post)
@@ -114,6 +129,11 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.path).expanduser()
     if not path.exists():
         raise UsageError(f"{args.path}: no such file or folder")
+    if not path.is_dir() and date_from_name(path) is None:
+        raise UsageError(
+            f"{args.path}: is not a saved Daily Papers response named for its list day; import takes "
+            "a YYYY-MM-DD.json file (e.g. 2026-02-20.json) or a folder of them"
+        )
     try:
         source = FileSource(path)
         days = source.days()
@@ -140,7 +160,7 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
                 bar.update(1)
             bar.close()
             await services.db.refresh_statistics()
-    except (DatabaseUnavailable, TaxonomyError) as error:
+    except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
     print(f"imported {len(days)} days: {inserted} papers loaded, {updated} updated, {skipped} items skipped")
     return 0
@@ -306,7 +326,7 @@ async def _publish(
                     name: await outbox.status_counts(connection, plan.digest_ids, platform=name) for name in platforms
                 }
                 doubts = await outbox.doubt_counts(connection, plan.digest_ids)
-    except (DatabaseUnavailable, TaxonomyError) as error:
+    except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
     undelivered = sum(count for status, count in counts.items() if status != "sent")
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paperwire.bot.models import Card, Paper
 from paperwire.bot.store.papers import dialect_insert, paper_from_row
-from paperwire.bot.store.schema import digests, papers, picks, summaries
+from paperwire.bot.store.schema import deliveries, digests, papers, picks, summaries
 
 
 @dataclass(slots=True)
@@ -210,3 +210,36 @@ def _stored_paper_query() -> Select[Any]:
 
 # Built once: making the statement costs more than running it, and a chat waits on it.
 _STORED_PAPER = _stored_paper_query()
+
+
+# -- what the scheduler asks of the digests ---------------------------------------------------
+
+
+async def newest_digest_day(connection: AsyncConnection, *, oldest: date, before: date) -> date | None:
+    """The newest list day in [oldest, before) that has a digest."""
+    query = select(func.max(digests.c.list_day)).where(digests.c.list_day >= oldest, digests.c.list_day < before)
+    return (await connection.execute(query)).scalar_one()
+
+
+async def has_digest(connection: AsyncConnection, list_day: date) -> bool:
+    query = select(func.count()).select_from(digests).where(digests.c.list_day == list_day)
+    return (await connection.execute(query)).scalar_one() > 0
+
+
+async def due_digest_day(connection: AsyncConnection, *, published_by: date, oldest: date) -> date | None:
+    """The list day of the newest digest published in [oldest, published_by]."""
+    query = select(func.max(digests.c.list_day)).where(
+        digests.c.published_on <= published_by, digests.c.published_on >= oldest
+    )
+    return (await connection.execute(query)).scalar_one()
+
+
+async def chats_with_day(connection: AsyncConnection, list_day: date) -> set[tuple[str, str]]:
+    """(platform, chat id) of every chat that has a digest of `list_day` planned, in any language."""
+    query = (
+        select(deliveries.c.platform, deliveries.c.chat_id)
+        .distinct()
+        .join(digests, digests.c.id == deliveries.c.digest_id)
+        .where(digests.c.list_day == list_day)
+    )
+    return {(row.platform, row.chat_id) for row in await connection.execute(query)}

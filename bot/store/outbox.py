@@ -39,7 +39,7 @@ class Delivery:
     """One claimed outbox row."""
 
     id: int
-    digest_id: int
+    digest_id: int | None  # None for an empty-day notice
     platform: str
     chat_id: str
     message_index: int

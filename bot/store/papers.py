@@ -220,6 +220,16 @@ async def known_list_days(connection: AsyncConnection, *, with_papers: bool = Tr
     return list((await connection.execute(query)).scalars())
 
 
+async def list_day_counts(connection: AsyncConnection, *, oldest: date, before: date) -> dict[date, int]:
+    """Paper count of every list day stored in [oldest, before) (0 for a day stored empty)."""
+    rows = await connection.execute(
+        select(list_days.c.list_day, list_days.c.paper_count).where(
+            list_days.c.list_day >= oldest, list_days.c.list_day < before
+        )
+    )
+    return {row.list_day: int(row.paper_count) for row in rows}
+
+
 async def count_papers(connection: AsyncConnection) -> int:
     return int((await connection.execute(select(func.count()).select_from(papers))).scalar_one())
 

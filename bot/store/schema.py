@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -193,11 +194,22 @@ subscriptions = Table(
 )
 
 # The outbox: one row per message to send, created when a digest is planned for a chat.
+# One row per list day found empty: the chats' "no papers that day" messages hang off it.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list_day", Date, nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 deliveries = Table(
     "deliveries",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE"), nullable=False),
+    # A row belongs to a digest or to an empty-day notice, never both.
+    Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE")),
+    Column("notice_id", Integer, ForeignKey("notices.id", ondelete="CASCADE")),
     Column("platform", String(16), nullable=False),
     Column("chat_id", String(100), nullable=False),
     Column("message_index", Integer, nullable=False),
@@ -215,6 +227,8 @@ deliveries = Table(
     # The answer to a send never came: it may have been delivered; resent at most once.
     Column("in_doubt", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("digest_id", "platform", "chat_id", "message_index", name="uq_deliveries_message"),
+    UniqueConstraint("notice_id", "platform", "chat_id", "message_index", name="uq_deliveries_notice"),
+    CheckConstraint("(digest_id IS NULL) <> (notice_id IS NULL)", name="ck_deliveries_one_parent"),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.not_before)
 Index("ix_deliveries_chat", deliveries.c.platform, deliveries.c.chat_id)

@@ -2,8 +2,8 @@
 most once), workers announce themselves with a heartbeat (a rerun takes over a dead worker's
 rows at once), and one send budget per platform account is shared by every replica.
 
-Revision ID: 0007_delivery_faults
-Revises: 0006_votes
+Revision ID: 0008_delivery_faults
+Revises: 0007_notices
 Create Date: 2026-12-04
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_delivery_faults"
-down_revision = "0006_votes"
+revision = "0008_delivery_faults"
+down_revision = "0007_notices"
 branch_labels = None
 depends_on = None
 
