@@ -92,15 +92,22 @@ class KeyedPacers:
             del self._pacers[key]
 
 
-_TAKE_SLOT = text(
+# Reserve `:span` seconds of slots (n slots, `interval` apart) from the next free one on; returns
+# how long until the first of them, on the database's clock.
+_TAKE_SLOTS = text(
     """
     INSERT INTO send_budgets (account, next_slot)
-    VALUES (:account, extract(epoch from clock_timestamp()) + :interval)
+    VALUES (:account, extract(epoch from clock_timestamp()) + :span)
     ON CONFLICT (account) DO UPDATE
-    SET next_slot = greatest(send_budgets.next_slot, extract(epoch from clock_timestamp())) + :interval
-    RETURNING next_slot - :interval - extract(epoch from clock_timestamp())
+    SET next_slot = greatest(send_budgets.next_slot, extract(epoch from clock_timestamp())) + :span
+    RETURNING next_slot - :span - extract(epoch from clock_timestamp())
     """
 )
+# Slots reserved with one statement at most (a fan-out has many sends waiting at once).
+MAX_BATCH = 64
+# A send that wakes later than this after its slot takes a new one (up to this many times).
+MIN_LATENESS = 0.02
+MAX_LATE_RETRIES = 4
 _PAUSE = text(
     """
     INSERT INTO send_budgets (account, next_slot)
@@ -114,9 +121,10 @@ _PAUSE = text(
 class DatabaseBudget:
     """One account's send slots kept in PostgreSQL, so replicas together stay within the rate.
 
-    Each send reserves the next slot with one statement (a row lock held for a moment), on
-    the database's clock, so the replicas' clocks need not agree. When the database cannot
-    be reached the slots come from a local pacer, so replies still go out, paced.
+    The sends waiting in this process reserve their slots together, with one autocommitted
+    statement (the row is locked only while the database runs it), on the database's clock,
+    so the replicas' clocks need not agree. When the database cannot be reached the slots
+    come from a local pacer, so replies still go out, paced.
     """
 
     def __init__(self, db: Database, account: str, rate: float) -> None:
@@ -127,30 +135,60 @@ class DatabaseBudget:
         self.interval = 1.0 / rate
         self._local = Pacer(rate)
         self._failing = False
+        self._waiters: list[asyncio.Future[float | None]] = []
+        self._fetcher: asyncio.Task[None] | None = None
 
     async def acquire(self) -> None:
-        try:
-            async with self.db.begin() as connection:
-                wait = float(
-                    (await connection.execute(_TAKE_SLOT, {"account": self.account, "interval": self.interval})).scalar_one()
-                )
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            if not self._failing:
-                log.warning("send budget %s: the database cannot be reached (%s); pacing locally", self.account,
-                            type(error).__name__)
-            self._failing = True
-            await self._local.acquire()
-            return
-        self._failing = False
-        if wait > 0:
-            await asyncio.sleep(wait)
+        loop = asyncio.get_running_loop()
+        for _ in range(MAX_LATE_RETRIES):
+            waiter: asyncio.Future[float | None] = loop.create_future()
+            self._waiters.append(waiter)
+            if self._fetcher is None or self._fetcher.done():
+                self._fetcher = asyncio.create_task(self._reserve_for_waiters(), name=f"send budget {self.account}")
+            wait = await waiter
+            if wait is None:  # the database is away
+                await self._local.acquire()
+                return
+            target = loop.time() + wait
+            if wait > 0:
+                await asyncio.sleep(wait)
+            # A slot missed by a busy event loop belongs to the past: leaving now would take
+            # a later slot, someone else's, and bunch sends over the limit. Take a new one.
+            if loop.time() - target <= max(self.interval, MIN_LATENESS):
+                return
+
+    async def _reserve_for_waiters(self) -> None:
+        while self._waiters:
+            batch, self._waiters = self._waiters[:MAX_BATCH], self._waiters[MAX_BATCH:]
+            try:
+                first = await self._reserve(len(batch))
+            except asyncio.CancelledError:
+                for waiter in batch:
+                    waiter.cancel()
+                raise
+            except Exception as error:
+                if not self._failing:
+                    log.warning("send budget %s: the database cannot be reached (%s); pacing locally",
+                                self.account, type(error).__name__)
+                self._failing = True
+                first = None
+            else:
+                self._failing = False
+            for index, waiter in enumerate(batch):
+                if not waiter.done():
+                    waiter.set_result(None if first is None else first + index * self.interval)
+
+    async def _reserve(self, count: int) -> float:
+        async with self.db.engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            result = await connection.execute(_TAKE_SLOTS, {"account": self.account, "span": count * self.interval})
+            return float(result.scalar_one())
 
     async def pause(self, seconds: float) -> None:
         self._local.block_until(seconds)
         try:
-            async with self.db.begin() as connection:
+            async with self.db.engine.connect() as connection:
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
                 await connection.execute(_PAUSE, {"account": self.account, "seconds": seconds})
         except asyncio.CancelledError:
             raise

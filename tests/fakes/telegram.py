@@ -16,7 +16,7 @@ import logging
 import math
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,6 +171,7 @@ class FakeTelegram:
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self.too_many_requests = 0
         self.rate_limited_at: list[float] = []  # the clock at each 429
+        self.limited_by: Counter[str] = Counter()  # which limit each 429 of a send was about
         self.conflicts = 0
         # Photo URLs Telegram cannot fetch (it then answers 400 "failed to get HTTP URL content").
         self.unreachable_photos: set[str] = set()
@@ -477,6 +478,8 @@ class FakeTelegram:
             windows.append(self._window(("chat", chat.id), self.limits.per_group_per_minute, 60.0))
         wait = max((window.wait(now) for window in windows), default=0.0)
         if wait > 0:
+            # Which limit it was, for benchmarks (Telegram itself does not say).
+            self.limited_by["bot" if windows and windows[0].wait(now) > 0 and self.limits.per_bot_per_second else "chat"] += 1
             retry_after = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
         for window in windows:
