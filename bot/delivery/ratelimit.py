@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -104,10 +105,9 @@ _TAKE_SLOTS = text(
     """
 )
 # Slots reserved with one statement at most (a fan-out has many sends waiting at once).
-MAX_BATCH = 64
-# A send that wakes later than this after its slot takes a new one (up to this many times).
+MAX_BATCH = 4
+# A send that wakes later than this after its slot takes a new one.
 MIN_LATENESS = 0.02
-MAX_LATE_RETRIES = 4
 _PAUSE = text(
     """
     INSERT INTO send_budgets (account, next_slot)
@@ -121,10 +121,12 @@ _PAUSE = text(
 class DatabaseBudget:
     """One account's send slots kept in PostgreSQL, so replicas together stay within the rate.
 
-    The sends waiting in this process reserve their slots together, with one autocommitted
-    statement (the row is locked only while the database runs it), on the database's clock,
-    so the replicas' clocks need not agree. When the database cannot be reached the slots
-    come from a local pacer, so replies still go out, paced.
+    Sends of this process leave one at a time, in order (as with `Pacer`): the first in line
+    reserves the next few slots with one autocommitted statement (the row is locked only
+    while the database runs it), on the database's clock, so the replicas' clocks need not
+    agree. A slot missed because the event loop was busy is dropped, never spent late (that
+    would bunch sends over the limit). When the database cannot be reached the slots come
+    from a local pacer, so replies still go out, paced.
     """
 
     def __init__(self, db: Database, account: str, rate: float) -> None:
@@ -135,48 +137,45 @@ class DatabaseBudget:
         self.interval = 1.0 / rate
         self._local = Pacer(rate)
         self._failing = False
-        self._waiters: list[asyncio.Future[float | None]] = []
-        self._fetcher: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._slots: deque[float] = deque()  # reserved slots, in loop time
+        self._queued = 0
 
     async def acquire(self) -> None:
         loop = asyncio.get_running_loop()
-        for _ in range(MAX_LATE_RETRIES):
-            waiter: asyncio.Future[float | None] = loop.create_future()
-            self._waiters.append(waiter)
-            if self._fetcher is None or self._fetcher.done():
-                self._fetcher = asyncio.create_task(self._reserve_for_waiters(), name=f"send budget {self.account}")
-            wait = await waiter
-            if wait is None:  # the database is away
-                await self._local.acquire()
-                return
-            target = loop.time() + wait
-            if wait > 0:
-                await asyncio.sleep(wait)
-            # A slot missed by a busy event loop belongs to the past: leaving now would take
-            # a later slot, someone else's, and bunch sends over the limit. Take a new one.
-            if loop.time() - target <= max(self.interval, MIN_LATENESS):
-                return
-
-    async def _reserve_for_waiters(self) -> None:
-        while self._waiters:
-            batch, self._waiters = self._waiters[:MAX_BATCH], self._waiters[MAX_BATCH:]
-            try:
-                first = await self._reserve(len(batch))
-            except asyncio.CancelledError:
-                for waiter in batch:
-                    waiter.cancel()
-                raise
-            except Exception as error:
-                if not self._failing:
-                    log.warning("send budget %s: the database cannot be reached (%s); pacing locally",
-                                self.account, type(error).__name__)
-                self._failing = True
-                first = None
-            else:
-                self._failing = False
-            for index, waiter in enumerate(batch):
-                if not waiter.done():
-                    waiter.set_result(None if first is None else first + index * self.interval)
+        self._queued += 1
+        waiting = True
+        try:
+            async with self._lock:
+                self._queued -= 1
+                waiting = False
+                while True:
+                    if not self._slots:
+                        count = min(MAX_BATCH, self._queued + 1)
+                        try:
+                            first = await self._reserve(count)
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception as error:
+                            if not self._failing:
+                                log.warning("send budget %s: the database cannot be reached (%s); pacing locally",
+                                            self.account, type(error).__name__)
+                            self._failing = True
+                            await self._local.acquire()
+                            return
+                        self._failing = False
+                        base = loop.time() + first
+                        self._slots.extend(base + index * self.interval for index in range(count))
+                    target = self._slots.popleft()
+                    wait = target - loop.time()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    if loop.time() - target <= max(self.interval, MIN_LATENESS):
+                        return
+                    self._slots.clear()  # missed: the rest are late too; reserve anew from now
+        finally:
+            if waiting:  # cancelled while in line
+                self._queued -= 1
 
     async def _reserve(self, count: int) -> float:
         async with self.db.engine.connect() as connection:
@@ -186,6 +185,7 @@ class DatabaseBudget:
 
     async def pause(self, seconds: float) -> None:
         self._local.block_until(seconds)
+        self._slots.clear()
         try:
             async with self.db.engine.connect() as connection:
                 connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
