@@ -14,6 +14,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from sqlalchemy.exc import DBAPIError
+
 from paperwire.bot.app import (
     Services,
     archive_pages,
@@ -392,6 +394,14 @@ async def _publish(
                 doubts = await outbox.doubt_counts(connection, plan.digest_ids)
     except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
+    except (DBAPIError, OSError) as error:
+        # The database went away mid-way: what was planned and sent is recorded; a rerun
+        # plans the chats that are missing and sends the rest.
+        problem = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
+        raise Failure(
+            f"the database became unreachable ({type(error).__name__}: {problem}); "
+            "run publish again once it is back: it plans and sends only what is missing"
+        ) from None
     undelivered = sum(count for status, count in counts.items() if status != "sent")
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     print(f"published list day {day} to {len(plan.targets)} chats: {summary}")
