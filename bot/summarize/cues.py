@@ -50,7 +50,7 @@ OWN_WORK_OPENER = re.compile(
     r"^(?:our|this|the\s+proposed|the\s+resulting|the\s+new)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:method|methods|approach|framework|model|models|system|pipeline|technique|algorithm|architecture|design"
     r"|agent|paradigm|strategy|work|paper|study|benchmark|dataset|recipe|solution|policy|tool|library|suite"
-    r"|formulation|objective|module|estimator|protocol|simulator|platform|toolkit|family)\b",
+    r"|protocol|simulator|platform|toolkit|family)\b",
     re.IGNORECASE,
 )
 # A list item the sentence splitter cut from its list ("(2) Unified RL that scales.").
@@ -199,7 +199,9 @@ RESULT_VERB = _Cues(
 FITS = _Cues(
     ["applicable to", "useful for", "useful in", "suited for", "suited to", "suitable for", "plug-and-play",
      "drop-in", "compatible with", "practical for", "practical in", "paves the", "pave the",
-     "real-world deployment", "real-world applications", "real-world use"]
+     "real-world deployment", "real-world applications", "real-world use", "ideal for", "well-suited", "well suited",
+     "natural fit", "readily applied", "easily integrated", "seamlessly integrated", "practical solution",
+     "practical choice", "resource-constrained", "low-resource settings"]
     + [f"be {verb}" for verb in ("used", "applied", "deployed", "integrated", "plugged", "combined")]
 )
 NEGATED_FIT = _Cues(["not suitable", "not suited", "not applicable", "not useful", "not compatible", "unsuitable"])

@@ -44,6 +44,7 @@ _ESCAPED = {"%": "%", "&": "&", "$": "$", "_": "_", "#": "#", "{": "{", "}": "}"
             ":": " ", "!": "", " ": " ", "/": "", "~": "~"}
 
 _PLACEHOLDER = re.compile(r"(?P<url>(?:https?://)?[^\s{}()<>\"]*)\{this https? URL\}", re.IGNORECASE)
+_GITHUB_REPO = re.compile(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]*[A-Za-z0-9_-]")
 _URL_HOST = re.compile(r"^(?:https?://)?([^/\s]+)(/[^\s]*)?")
 _HREF = re.compile(r"\\href\{([^{}]*)\}\{([^{}]*)\}")
 _FOOTNOTE = re.compile(r"\\footnote\{([^{}]*)\}")
@@ -65,6 +66,7 @@ _EMPTY_BRACES = re.compile(r"\{\}")
 _BRACED_WORD = re.compile(r"\{([^{}\s]*)\}")
 _TIE = re.compile(r"(?<=[\w}.)])~(?=[A-Za-z\\(])")
 _QUOTES = (("``", "“"), ("''", "”"))
+_QUOTED = re.compile(r"(?:``|'')([^'`\n]{1,120}?)''")
 _URL = re.compile(r"https?://[^\s{}]+")
 _URL_COMMAND = re.compile(r"\\url\s*\{([^{}]*)\}")
 _DASHES = re.compile(r"(?<![-!<])-{2,3}(?![->])")
@@ -97,14 +99,16 @@ def clean_text(text: str, links: Iterable[str] = ()) -> str:
     text = strip_control_characters(text)
     if "{this" in text.lower():
         text = _resolve_placeholders(text, [link for link in links if link])
-    if "\\" in text or "$" in text or "--" in text or "``" in text or "~" in text:
+    if "\\" in text or "$" in text or "--" in text or "``" in text or "''" in text or "~" in text:
         text = _plain_latex(text)
     return text
 
 
 def clean_paper(paper: Paper) -> Paper:
     """Clean every text field of `paper` in place (and return it): prose fields lose their
-    LaTeX and placeholders, every field loses control and override characters."""
+    LaTeX and placeholders, every field loses control and override characters. A GitHub
+    repository the abstract names becomes the paper's code link when it has none, so the
+    card shows it with its links rather than as a sentence."""
     links = [paper.github_repo or "", paper.project_page or ""]
     paper.title = " ".join(clean_text(paper.title, links).split()) or paper.title.strip()
     paper.abstract = clean_text(paper.abstract, links)
@@ -116,6 +120,9 @@ def clean_paper(paper: Paper) -> Paper:
         value = getattr(paper, name)
         if value:
             setattr(paper, name, strip_control_characters(value).strip() or None)
+    if not paper.github_repo:
+        named = _GITHUB_REPO.search(paper.abstract)
+        paper.github_repo = named.group().rstrip(".") if named else None
     return paper
 
 
@@ -148,6 +155,7 @@ def _plain_latex(text: str) -> str:
     if "~" in text:
         text = _TIE.sub(" ", text)
     text = _protect_urls(text, _tex_to_text)
+    text = _QUOTED.sub(r"“\1”", text)  # ''Aha moment'' as well as ``Aha moment''
     for tex, typographic in _QUOTES:
         text = text.replace(tex, typographic)
     return _SPACES.sub(" ", text)

@@ -176,7 +176,7 @@ def test_overview(language: str) -> None:
     digest = make_digest(language, n_papers=3)
     message = render_overview(digest, excluded_callback=CALLBACK)
     text = accepted(message).text
-    assert text.startswith("Daily AI Papers - 2026-02-21")
+    assert text.startswith("Daily AI Papers - " + ("2026-02-21" if language == "en" else "2026年02月21日"))
     assert ("Preview" if language == "en" else "今日预览") in text
     assert ("Trends" if language == "en" else "今日趋势观察") in text
     for number, entry in enumerate(digest.entries, 1):

@@ -89,3 +89,10 @@ def test_clean_paper_cleans_every_field_in_place() -> None:
     assert paper.authors == ["Ada Lovelace"]
     assert paper.ai_keywords == ["kv cache"]
     assert paper.organization == "Lab"
+
+
+def test_a_repository_named_in_the_abstract_becomes_the_code_link() -> None:
+    paper = clean_paper(Paper(arxiv_id="2602.00002", title="T", abstract="Code: https://github.com/example-lab/slim-cache."))
+    assert paper.github_repo == "https://github.com/example-lab/slim-cache"
+    kept = clean_paper(Paper(arxiv_id="2602.00003", title="T", abstract="See https://github.com/a/b.", github_repo="c/d"))
+    assert kept.github_repo == "c/d"
