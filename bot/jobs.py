@@ -14,16 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from paperwire.bot.app import Services, platform_named, renderers
 from paperwire.bot.delivery.publish import Target, plan_publication
 from paperwire.bot.models import LANGUAGES, Language
 from paperwire.bot.sources.errors import FutureDateError, SourceError
-from paperwire.bot.store import outbox
+from paperwire.bot.store import digests as digest_store
+from paperwire.bot.store import notices as notice_store
+from paperwire.bot.store import papers as paper_store
 from paperwire.bot.store import subscriptions as subscription_store
-from paperwire.bot.store.papers import dialect_insert
-from paperwire.bot.store.schema import deliveries, digests, list_days
 from paperwire.bot.store.subscriptions import Subscription
 from paperwire.config.settings import ScheduleSettings
 from paperwire.formatters.labels import label
@@ -35,8 +33,6 @@ LOOKBACK_DAYS = 7
 # A delivery never sends a digest published longer ago than this (a chat that subscribes
 # during a long holiday does not get a stale digest as its first message).
 MAX_DIGEST_AGE_DAYS = 7
-# Outbox rows of an empty-day notice use message indexes from here up (see `_plan_notices`).
-NOTICE_INDEX_BASE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -89,8 +85,8 @@ async def build_due_digest(
     result = BuildResult()
     oldest = today - timedelta(days=LOOKBACK_DAYS)
     async with services.db.connect() as connection:
-        newest_digest = await _newest_digest_day(connection, oldest, today)
-        counts = await _list_day_counts(connection, oldest, today)
+        newest_digest = await digest_store.newest_digest_day(connection, oldest=oldest, before=today)
+        counts = await paper_store.list_day_counts(connection, oldest=oldest, before=today)
     for back in range(1, LOOKBACK_DAYS + 1):
         day = today - timedelta(days=back)
         if newest_digest is not None and day <= newest_digest:
@@ -106,7 +102,7 @@ async def build_due_digest(
             continue
         language = settings.digest.language
         async with services.db.connect() as connection:
-            existed = await _has_digest(connection, day)
+            existed = await digest_store.has_digest(connection, day)
         digest = await services.pipeline.build(day, language)
         if digest is None:  # the day's papers vanished between the count and the build
             continue
@@ -172,8 +168,10 @@ async def deliver_slot(
     if not subscribers:
         return result
     async with services.db.connect() as connection:
-        due = await _due_digest_day(connection, local_day)
-        done = await _chats_with_day(connection, due) if due is not None else set()
+        due = await digest_store.due_digest_day(
+            connection, published_by=local_day, oldest=local_day - timedelta(days=MAX_DIGEST_AGE_DAYS)
+        )
+        done = await digest_store.chats_with_day(connection, due) if due is not None else set()
     targets = [_target_of(subscription, services) for subscription in subscribers]
     result.list_day = due
     if due is not None:
@@ -190,6 +188,22 @@ async def deliver_slot(
         if result.notices and wake is not None:
             wake()
     return result
+
+
+async def unplanned_chats(
+    services: Services, slot: Slot, *, occurrence: datetime, platforms: Sequence[str] = ()
+) -> int:
+    """How many chats of `slot` are due the digest of `occurrence` and have no messages planned."""
+    subscribers = await _slot_subscribers(services, slot, occurrence, platforms)
+    if not subscribers:
+        return 0
+    local_day = occurrence.astimezone(ZoneInfo(slot.zone)).date()
+    async with services.db.connect() as connection:
+        due = await _due_digest_day(connection, local_day)
+        if due is None:
+            return 0
+        done = await _chats_with_day(connection, due)
+    return sum(1 for subscription in subscribers if (subscription.platform, subscription.chat_id) not in done)
 
 
 async def _plan(
@@ -236,53 +250,6 @@ def _target_of(subscription: Subscription, services: Services) -> Target:
     return Target(subscription.platform, subscription.chat_id, language, tuple(sorted(subscription.topics)))  # type: ignore[arg-type]
 
 
-# -- store queries the scheduler needs -----------------------------------------------------
-
-
-async def _newest_digest_day(connection, oldest: date, today: date) -> date | None:
-    return (
-        await connection.execute(
-            select(func.max(digests.c.list_day)).where(digests.c.list_day >= oldest, digests.c.list_day < today)
-        )
-    ).scalar_one()
-
-
-async def _has_digest(connection, day: date) -> bool:
-    return (await connection.execute(select(func.count()).where(digests.c.list_day == day))).scalar_one() > 0
-
-
-async def _list_day_counts(connection, oldest: date, today: date) -> dict[date, int]:
-    rows = await connection.execute(
-        select(list_days.c.list_day, list_days.c.paper_count).where(
-            list_days.c.list_day >= oldest, list_days.c.list_day < today
-        )
-    )
-    return {row.list_day: int(row.paper_count) for row in rows}
-
-
-async def _due_digest_day(connection, local_day: date) -> date | None:
-    """The list day of the newest digest published on or before `local_day` (and not too old)."""
-    return (
-        await connection.execute(
-            select(func.max(digests.c.list_day)).where(
-                digests.c.published_on <= local_day,
-                digests.c.published_on >= local_day - timedelta(days=MAX_DIGEST_AGE_DAYS),
-            )
-        )
-    ).scalar_one()
-
-
-async def _chats_with_day(connection, day: date) -> set[tuple[str, str]]:
-    """(platform, chat id) of every chat that has a digest of `day` planned, in any language."""
-    rows = await connection.execute(
-        select(deliveries.c.platform, deliveries.c.chat_id)
-        .distinct()
-        .join(digests, digests.c.id == deliveries.c.digest_id)
-        .where(digests.c.list_day == day, deliveries.c.message_index < NOTICE_INDEX_BASE)
-    )
-    return {(row.platform, row.chat_id) for row in rows}
-
-
 # -- empty-day notices ---------------------------------------------------------------------
 
 
@@ -295,62 +262,31 @@ async def _plan_notices(
 ) -> int:
     """One notice per chat for the newest list day found empty since the last digest.
 
-    The outbox needs a digest for every row, so a notice hangs off the newest digest before
-    the empty day, at message index NOTICE_INDEX_BASE + the day's ordinal: the unique key
-    makes it once per chat and empty day, however many processes plan it.
+    Each empty list day has one notice row; a chat's message is keyed by (notice, chat), so
+    it is planned once per chat and empty day, however many processes plan it.
     """
     offset = timedelta(days=services.settings.digest.publish_offset_days)
-    async with services.db.connect() as connection:
-        empty_day = (
-            await connection.execute(
-                select(func.max(list_days.c.list_day)).where(
-                    list_days.c.paper_count == 0,
-                    list_days.c.list_day <= local_day - offset,
-                    list_days.c.list_day >= local_day - timedelta(days=MAX_DIGEST_AGE_DAYS),
-                    *([list_days.c.list_day > due] if due is not None else []),
-                )
-            )
-        ).scalar_one()
+    async with services.db.begin() as connection:
+        empty_day = await notice_store.newest_empty_day(
+            connection,
+            oldest=local_day - timedelta(days=MAX_DIGEST_AGE_DAYS),
+            newest=local_day - offset,
+            after=due,
+        )
         if empty_day is None:
             return 0
-        anchor = (
-            await connection.execute(
-                select(digests.c.id)
-                .where(digests.c.list_day < empty_day)
-                .order_by(digests.c.list_day.desc(), digests.c.id)
-                .limit(1)
+        payloads = {
+            (target.platform, target.chat_id): notice_payload(
+                target.platform, label(target.language, "no_papers_day", date=empty_day)
             )
-        ).scalar_one_or_none()
-    if anchor is None:
-        log.info("no papers on %s, but no earlier digest to attach a notice to; no notice", empty_day)
-        return 0
-    added = 0
-    index = NOTICE_INDEX_BASE + empty_day.toordinal()
-    async with services.db.begin() as connection:
-        for target in targets:
-            if due is not None and (target.platform, target.chat_id) not in done:
-                continue  # this chat has the digest itself coming
-            payload = notice_payload(target.platform, label(target.language, "no_papers_day", date=empty_day))
-            insert = dialect_insert(connection, deliveries).on_conflict_do_nothing(
-                index_elements=["digest_id", "platform", "chat_id", "message_index"]
-            )
-            now = datetime.now(UTC)
-            outcome = await connection.execute(
-                insert,
-                {
-                    "digest_id": anchor,
-                    "platform": target.platform,
-                    "chat_id": target.chat_id,
-                    "message_index": index,
-                    "payload": payload,
-                    "status": outbox.PENDING,
-                    "attempts": 0,
-                    "not_before": now,
-                    "created_at": now,
-                },
-            )
-            added += outcome.rowcount or 0
-    return added
+            for target in targets
+            # a chat that has the digest itself coming gets no notice
+            if due is None or (target.platform, target.chat_id) in done
+        }
+        if not payloads:
+            return 0
+        notice = await notice_store.notice_id(connection, empty_day)
+        return await notice_store.plan_notice(connection, notice, payloads)
 
 
 def notice_payload(platform: str, text: str) -> dict:
@@ -366,5 +302,6 @@ __all__ = [
     "deliver_slot",
     "notice_payload",
     "slot_of",
+    "unplanned_chats",
 ]
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paperwire.bot.models import Card, Paper
 from paperwire.bot.store.papers import dialect_insert, paper_from_row
-from paperwire.bot.store.schema import digests, papers, picks, summaries
+from paperwire.bot.store.schema import deliveries, digests, papers, picks, summaries
 
 
 @dataclass(slots=True)
@@ -130,7 +130,13 @@ async def store_card(
     card: Card,
     prompt_tokens: int = 0,
     completion_tokens: int = 0,
+    calls: int = 0,
 ) -> None:
+    """Cache a card under (paper, language, model, prompt version) with what it cost.
+
+    An LLM card the grounding check rejected is stored as its extractive fallback under the
+    LLM's key, so no build, `today` or `paper` asks the model for it again.
+    """
     insert = dialect_insert(connection, summaries).on_conflict_do_nothing()
     await connection.execute(
         insert,
@@ -142,9 +148,33 @@ async def store_card(
             "card": card.model_dump(mode="json"),
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
+            "calls": calls,
             "created_at": datetime.now(UTC),
         },
     )
+
+
+async def card_spend(
+    connection: AsyncConnection, arxiv_ids: list[str], language: str, model: str, prompt_version: str
+) -> tuple[int, int, int]:
+    """(calls, prompt tokens, completion tokens) the stored cards of these papers cost in total."""
+    if not arxiv_ids:
+        return 0, 0, 0
+    row = (
+        await connection.execute(
+            select(
+                func.coalesce(func.sum(summaries.c.calls), 0),
+                func.coalesce(func.sum(summaries.c.prompt_tokens), 0),
+                func.coalesce(func.sum(summaries.c.completion_tokens), 0),
+            ).where(
+                summaries.c.arxiv_id.in_(arxiv_ids),
+                summaries.c.language == language,
+                summaries.c.model == model,
+                summaries.c.prompt_version == prompt_version,
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 @dataclass(slots=True)
@@ -210,3 +240,36 @@ def _stored_paper_query() -> Select[Any]:
 
 # Built once: making the statement costs more than running it, and a chat waits on it.
 _STORED_PAPER = _stored_paper_query()
+
+
+# -- what the scheduler asks of the digests ---------------------------------------------------
+
+
+async def newest_digest_day(connection: AsyncConnection, *, oldest: date, before: date) -> date | None:
+    """The newest list day in [oldest, before) that has a digest."""
+    query = select(func.max(digests.c.list_day)).where(digests.c.list_day >= oldest, digests.c.list_day < before)
+    return (await connection.execute(query)).scalar_one()
+
+
+async def has_digest(connection: AsyncConnection, list_day: date) -> bool:
+    query = select(func.count()).select_from(digests).where(digests.c.list_day == list_day)
+    return (await connection.execute(query)).scalar_one() > 0
+
+
+async def due_digest_day(connection: AsyncConnection, *, published_by: date, oldest: date) -> date | None:
+    """The list day of the newest digest published in [oldest, published_by]."""
+    query = select(func.max(digests.c.list_day)).where(
+        digests.c.published_on <= published_by, digests.c.published_on >= oldest
+    )
+    return (await connection.execute(query)).scalar_one()
+
+
+async def chats_with_day(connection: AsyncConnection, list_day: date) -> set[tuple[str, str]]:
+    """(platform, chat id) of every chat that has a digest of `list_day` planned, in any language."""
+    query = (
+        select(deliveries.c.platform, deliveries.c.chat_id)
+        .distinct()
+        .join(digests, digests.c.id == deliveries.c.digest_id)
+        .where(digests.c.list_day == list_day)
+    )
+    return {(row.platform, row.chat_id) for row in await connection.execute(query)}

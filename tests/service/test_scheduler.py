@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from paperwire.bot.app import Services
 from paperwire.bot.delivery.publish import register_configured_chats
-from paperwire.bot.jobs import NOTICE_INDEX_BASE, Slot, build_due_digest, deliver_slot
+from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot
 from paperwire.bot.scheduler import RETRY_JOB, ServiceScheduler, build_trigger, fire_times, last_fire_time, slot_trigger
 from paperwire.bot.sources.files import parse_daily_payload
 from paperwire.bot.store import subscriptions as subscription_store
@@ -58,7 +58,7 @@ async def planned_days(services: Services) -> dict[tuple[str, str], Counter[date
         rows = await connection.execute(
             select(deliveries.c.platform, deliveries.c.chat_id, digests.c.list_day)
             .join(digests, digests.c.id == deliveries.c.digest_id)
-            .where(deliveries.c.message_index < NOTICE_INDEX_BASE)
+            .where(deliveries.c.digest_id.is_not(None))
         )
         result: dict[tuple[str, str], Counter[date]] = {}
         for row in rows:
@@ -298,13 +298,13 @@ async def test_a_day_without_papers_makes_no_digest_and_a_notice_only_when_asked
             await scheduler.catch_up()
         assert await count(services, digests, digests.c.list_day != friday) == 0  # only Friday's
         assert await count(services, list_days, list_days.c.paper_count == 0) == 2
-        notices = await count(services, deliveries, deliveries.c.message_index >= NOTICE_INDEX_BASE)
+        notices = await count(services, deliveries, deliveries.c.notice_id.is_not(None))
         assert notices == (2 if notice else 0)
         assert await count(services, deliveries) == friday_rows + notices
         if notice:
             async with services.db.connect() as connection:
                 payloads = list((await connection.execute(
-                    select(deliveries.c.payload).where(deliveries.c.message_index >= NOTICE_INDEX_BASE)
+                    select(deliveries.c.payload).where(deliveries.c.notice_id.is_not(None))
                     .order_by(deliveries.c.platform)
                 )).scalars())  # fmt: skip
             assert "2026-03-01" in payloads[0]["text"] and payloads[0]["in_thread"] is False  # slack, in Chinese
