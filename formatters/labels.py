@@ -101,7 +101,7 @@ ZH: Final[dict[str, str]] = {
     "trend_none": "历史数据尚不足以与前几天比较。",
     "trend_mix": "今日精选分布：{mix}。",
     "footer": "生成于 {generated} | 来源：{source}（{list_day}）",
-    "summary_extractive": "英文原文摘录：以上各项摘自论文摘要，未经翻译（未配置语言模型）",
+    "summary_extractive": "摘要取自论文摘要原文",
     "excerpt_note": "以下内容为论文摘要的英文原文摘录（未配置语言模型，未翻译）",
     "summary_llm": "摘要由语言模型撰写，并已对照论文摘要核查",
     "only_topics": "仅限订阅方向：{topics}",

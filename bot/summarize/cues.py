@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 # A measured figure: a percentage, a speed-up, a decimal standing on its own ("Qwen2.5"
 # and "GPT-4.1" are names, "(1)" is an enumerator, "12K pairs" is a size, not a result).
-_MEASURE = re.compile(r"\d(?:\s?(?:%|％|\\%|[x×](?![A-Za-z])|\$?\\times)|(?<![A-Za-z\d.\-]\d)\d*\.\d)")
+_MEASURE = re.compile(r"\d(?:\s?(?:%|％|\\%|[x×](?![A-Za-z])|\$?\\times|percent\b)|(?<![A-Za-z\d.\-]\d)\d*\.\d)")
 ENUMERATOR = re.compile(r"\((?:\d|i{1,3}|iv|v|[a-e])\)\s*|(?:(?<=\s)|^)(?:\d|i{1,3}|iv|v)\)\s+")
 CUT_NUMBER = re.compile(r"\d\S*$")
 ENUMERATED_TAIL = re.compile(r"[\s,;:]*(?:\band\b|\bor\b)?[\s,;:]*$")

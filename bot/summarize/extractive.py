@@ -7,6 +7,8 @@ nothing in a card can be invented. A field the text has nothing for stays empty.
 
 from __future__ import annotations
 
+import re
+
 from paperwire.bot.models import Card, Language, Paper
 from paperwire.bot.summarize.base import SummaryResult
 from paperwire.bot.summarize.cues import (
@@ -147,10 +149,11 @@ class _Picker:
         if points and not _names_contribution(head) and _names_contribution(points[0]):
             # "Our contributions are threefold: (1) We propose X ...": the first item is the core.
             head, points = points[0], points[1:]
-        if _leans_back(head) and not OWN_WORK_OPENER.match(head):
+        if (_leans_back(head) and not OWN_WORK_OPENER.match(head)) or _EARLY_REFERENCE.match(head):
             earlier = self._antecedents(sentence)
-            if earlier and self.claim(earlier):
-                head = " ".join([_trim(s.text) for s in earlier] + [head])
+            joined = " ".join([_trim(s.text) for s in earlier] + [head])
+            if earlier and len(joined) <= MAX_FIELD_CHARS and self.claim(earlier):
+                head = joined
         return _shorten(head), points
 
     def items(self, candidates: list[Sentence], limit: int) -> list[str]:
@@ -244,6 +247,11 @@ class _Picker:
 
 
 _JOIN = "\x00join:"
+# "We address them with X", "We tackle these issues by ...": the contribution answers the
+# sentence before it, which it then needs.
+_EARLY_REFERENCE = re.compile(
+    r"^we (?:\w+ ){0,2}?(?:them|these|those|this (?:problem|issue|challenge|gap|limitation)s?|such)\b", re.IGNORECASE
+)
 
 
 def _leans_back(text: str) -> bool:
@@ -312,10 +320,22 @@ def _method_name(title: str) -> str:
 
 
 def _find_contribution(sentences: list[Sentence], name: str) -> Sentence | None:
-    """The sentence saying what the paper contributes ("We propose ...", "This paper ...")."""
-    for sentence in sentences:
-        if CONTRIBUTION.found_in(sentence):
-            return sentence
+    """The sentence saying what the paper contributes ("We propose ...", "This paper ...").
+
+    "We further introduce ..." adds to a contribution stated before it, perhaps without a
+    cue word ("We address them with X, a recipe ..."): the sentence naming the paper's method
+    with "we" comes first then."""
+    cued = [s for s in sentences if CONTRIBUTION.found_in(s)]
+    primary = next((s for s in cued if not s.lower.startswith(_SECONDARY)), None)
+    named = next(
+        (s for s in sentences if name and name in s.lower and " we " in f" {s.lower}" and not CONTEXT.found_in(s)
+         and not s.measured),
+        None,
+    )
+    if named and (primary is None or (named.index < primary.index and cued[0].lower.startswith(_SECONDARY))):
+        return named
+    if primary or cued:
+        return primary or cued[0]
     for sentence in sentences:
         if CONTRIBUTION_WEAK.found_in(sentence) and not sentence.measured:
             return sentence
@@ -388,6 +408,8 @@ def _role(sentence: Sentence, name: str) -> str:
     return "method"
 
 
+_SECONDARY = ("we further", "we also", "we additionally", "we then", "further,", "additionally,", "finally,",
+              "we finally", "moreover,", "furthermore,", "in addition,")
 _STEP_OPENERS = ("first,", "second,", "third,", "fourth,", "firstly,", "secondly,", "thirdly,", "specifically,",
                   "concretely,")
 
