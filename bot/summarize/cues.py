@@ -18,7 +18,7 @@ CUT_NUMBER = re.compile(r"\d\S*$")
 ENUMERATED_TAIL = re.compile(r"[\s,;:]*(?:\band\b|\bor\b)?[\s,;:]*$")
 LEADING_CONNECTIVE = re.compile(
     r"^(?:(?:however|moreover|furthermore|additionally|in addition|specifically|concretely|in particular"
-    r"|to this end|in this (?:paper|work|study)|here|finally|overall|notably|importantly|besides|also"
+    r"|to this end|in this (?:paper|work|study)|here|finally|overall|notably|importantly|besides|also|instead"
     r"|as a result|thus|therefore|consequently|meanwhile|first(?:ly)?|second(?:ly)?|third(?:ly)?|then"
     r"|next|lastly|further|crucially|empirically|experimentally|in summary|in conclusion|to summarize"
     r"|to (?:address|tackle|overcome|solve|bridge|fill|mitigate|alleviate|close)[^,]{0,80})\s*,\s*)+",
@@ -34,7 +34,7 @@ REFERRING_LEAD = re.compile(
     r"\s+that\s+"
     r"|(?:building\s+(?:up)?on|drawing\s+(?:on|from)|based\s+on|motivated\s+by|inspired\s+by|guided\s+by|given"
     r"|taking|leveraging|using|with|in\s+light\s+of|following|beyond|under|from)\s+"
-    r"(?:this|these|those|such|that|the\s+above|its|their)\b[^,]{0,80},\s*(?=(?:we|our|it|they|this\s+(?:paper|work|study))\b))",
+    r"(?:this|these|those|such|that|the\s+above|its|their)\b[^,]{0,80},\s*(?=(?:we|our|it|they|this\s+(?:paper|work|study))\b|(?-i:[A-Z])))",
     re.IGNORECASE,
 )
 # A sentence that leans on the one before it ("This improvement is preserved ...", "It
@@ -51,6 +51,12 @@ OWN_WORK_OPENER = re.compile(
     r"(?:method|methods|approach|framework|model|models|system|pipeline|technique|algorithm|architecture|design"
     r"|agent|paradigm|strategy|work|paper|study|benchmark|dataset|recipe|solution|policy|tool|library|suite"
     r"|protocol|simulator|platform|toolkit|family)\b",
+    re.IGNORECASE,
+)
+# A sentence listing the parts of the method ("X provides four key contributions: (1) ...").
+LISTS_PARTS = re.compile(
+    r"\b(?:contributions?|components?|features|innovations|modules|stages|steps|parts|pillars|principles"
+    r"|designs|techniques|mechanisms)\b[^.;]{0,40}?:?\s*\(?(?:1|i|a)\)",
     re.IGNORECASE,
 )
 # A list item the sentence splitter cut from its list ("(2) Unified RL that scales.").

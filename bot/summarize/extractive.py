@@ -27,6 +27,7 @@ from paperwire.bot.summarize.cues import (
     LIMITATION,
     LIMITATION_WEAK,
     LIST_FRAGMENT,
+    LISTS_PARTS,
     METHOD,
     NEGATED_FIT,
     NEXT_STEP,
@@ -94,8 +95,9 @@ def summarize_extractive(paper: Paper) -> Card:
     first_result = min((s.index for s in results), default=len(sentences))
     method = [s for s in having("method") if s.index < first_result or METHOD.found_in(s)]
     if not points and method:
-        enumerated = _split_enumeration(method[0].text)[1]
-        if enumerated and picker.claim([method[0]]):
+        listing = next((s for s in method if LISTS_PARTS.search(s.text)), method[0])
+        enumerated = _split_enumeration(listing.text)[1]
+        if enumerated and picker.claim([listing]):
             points = enumerated
         else:
             points = picker.items(method, MAX_POINTS)
@@ -144,14 +146,19 @@ class _Picker:
         sentence = self.contribution_sentence
         assert sentence is not None
         self.used.add(sentence.index)
-        head, points = _split_enumeration(sentence.text)
-        head = _trim(head)
+        raw_head, points = _split_enumeration(sentence.text)
+        head = _trim(raw_head)
         if points and not _names_contribution(head) and _names_contribution(points[0]):
             # "Our contributions are threefold: (1) We propose X ...": the first item is the core.
             head, points = points[0], points[1:]
-        if (_leans_back(head) and not OWN_WORK_OPENER.match(head)) or _EARLY_REFERENCE.match(head):
+        elif (
+            (_leans_back(head) and not OWN_WORK_OPENER.match(head))
+            or _EARLY_REFERENCE.match(head)
+            or _INNER_REFERENCE.search(head)
+        ):
             earlier = self._antecedents(sentence)
-            joined = " ".join([_trim(s.text) for s in earlier] + [head])
+            # Shown as the abstract has them, so only the first sentence loses its connective.
+            joined = " ".join([_trim(earlier[0].text), *(s.text for s in earlier[1:]), raw_head]) if earlier else ""
             if earlier and len(joined) <= MAX_FIELD_CHARS and self.claim(earlier):
                 head = joined
         return _shorten(head), points
@@ -249,6 +256,11 @@ class _Picker:
 _JOIN = "\x00join:"
 # "We address them with X", "We tackle these issues by ...": the contribution answers the
 # sentence before it, which it then needs.
+# "... a system that embodies this philosophy": the philosophy is the sentence before.
+_INNER_REFERENCE = re.compile(
+    r"\b(?:this|these|such)\s+(?!paper|work|study|report|article|survey|end\b|way\b|setting|task\b)[a-z-]+"
+    r"(?:\s*[.,;]|\s+(?:and|by|with|through|in|to|for)\b)",
+)
 _EARLY_REFERENCE = re.compile(
     r"^we (?:\w+ ){0,2}?(?:them|these|those|this (?:problem|issue|challenge|gap|limitation)s?|such)\b", re.IGNORECASE
 )
@@ -345,7 +357,7 @@ def _find_contribution(sentences: list[Sentence], name: str) -> Sentence | None:
                 return sentence
     # Last resort: the first thing the authors say they did ("We evaluate ...").
     for sentence in sentences:
-        if sentence.lower.startswith("we ") and not sentence.measured:
+        if _trim(sentence.text).lower().startswith("we ") and not sentence.measured:
             return sentence
     return None
 
@@ -378,6 +390,8 @@ def _states_own_result(sentence: Sentence, name: str) -> bool:
 
 def _role(sentence: Sentence, name: str) -> str:
     """Which field a sentence serves, by priority: the strongest, most explicit cue wins."""
+    if LISTS_PARTS.search(sentence.text):
+        return "method"  # "X provides four key contributions: (1) ...": the points, not a result
     if _announces_release(sentence):
         # The code's link belongs with the card's links; downloading it is no next step.
         return "release"
