@@ -262,7 +262,9 @@ _INNER_REFERENCE = re.compile(
     r"(?:\s*[.,;]|\s+(?:and|by|with|through|in|to|for)\b)",
 )
 _EARLY_REFERENCE = re.compile(
-    r"^we (?:\w+ ){0,2}?(?:them|these|those|this (?:problem|issue|challenge|gap|limitation)s?|such)\b", re.IGNORECASE
+    r"^we (?:\w+ ){0,2}?(?:them|these|those|this (?:problem|issue|challenge|gap|limitation)s?"
+    r"|this(?= (?:by|with|through|via|using)\b)|such)\b",
+    re.IGNORECASE,
 )
 
 
