@@ -148,7 +148,7 @@ RELEASE_THINGS = _Cues(
     ["code", "codes", "data", "dataset", "datasets", "model", "models", "weights", "checkpoints", "benchmark",
      "benchmarks", "implementation", "demo", "page", "toolkit", "library"]
 )
-RELEASE_WORDS = _Cues(["available", "release", "released", "open-source", "open-sourced", "publicly"])
+RELEASE_WORDS = _Cues(["available", "release", "released", "open-sourced", "publicly"])
 RELEASE = _Cues(
     ["we release", "we open-source", "will release", "will open-source", "available at", "released at",
      "be released", "publicly release", "are released", "is released", "be found", "found at"]

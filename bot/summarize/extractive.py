@@ -197,7 +197,12 @@ class _Picker:
         items: list[str] = []
         for text in self.items(chosen, MAX_RESULTS):
             head, parts = _split_enumeration(text)
-            items.extend([_trim(head), *parts] if parts else [text])
+            if not parts:
+                items.append(text)
+            elif _REPORTING_HEAD.search(head):  # "Our key findings reveal": the items say it
+                items.extend(parts)
+            else:
+                items.extend([_trim(head), *parts])
         return items[:MAX_RESULTS]
 
     def first(self, candidates: list[Sentence]) -> str:
@@ -397,10 +402,12 @@ def _role(sentence: Sentence, name: str) -> str:
     if _announces_release(sentence):
         # The code's link belongs with the card's links; downloading it is no next step.
         return "release"
+    if CLOSING_HOPE.found_in(sentence) and not sentence.measured:
+        return "closing"  # "We hope X inspires future work": the authors' wish, no step to take
     if NEXT_STEP.found_in(sentence) and not DEFERRED.search(sentence.lower):
         return "next_action"
-    if CLOSING_HOPE.found_in(sentence) and not sentence.measured:
-        return "closing"
+    if INSIGHT.found_in(sentence) and ENUMERATOR.search(sentence.text) and LISTED_FINDINGS.search(sentence.text):
+        return "result"  # "Our key findings reveal that (1) ...; (2) ...": the study's results
     insight = INSIGHT.found_in(sentence)
     if _states_limitation(sentence, name, insight):
         return "limitation"
@@ -424,6 +431,11 @@ def _role(sentence: Sentence, name: str) -> str:
     return "method"
 
 
+_REPORTING_HEAD = re.compile(
+    r"\b(?:reveals?|shows?|indicates?|demonstrates?|suggests?|finds?|found|include|includes|are|is)\s*:?$",
+    re.IGNORECASE,
+)
+LISTED_FINDINGS = re.compile(r"\b(?:findings|results|experiments|analys[ie]s|observations)\b", re.IGNORECASE)
 _SECONDARY = ("we further", "we also", "we additionally", "we then", "further,", "additionally,", "finally,",
               "we finally", "moreover,", "furthermore,", "in addition,")
 _STEP_OPENERS = ("first,", "second,", "third,", "fourth,", "firstly,", "secondly,", "thirdly,", "specifically,",
@@ -460,7 +472,7 @@ def _announces_release(sentence: Sentence) -> bool:
         or "http://" in sentence.lower
         or "https://" in sentence.lower
         or "github.com" in sentence.lower
-        or (RELEASE_THINGS.found_in(sentence) and RELEASE_WORDS.found_in(sentence))
+        or (RELEASE_THINGS.found_in(sentence) and RELEASE_WORDS.found_in(sentence) and not sentence.measured)
     )
 
 
