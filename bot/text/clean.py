@@ -64,6 +64,7 @@ _ESCAPE = re.compile(r"\\+([%&$_#{},;:! /~])")
 _COMMAND = re.compile(r"\\([A-Za-z]+)(?:\{\})?\\?")
 _EMPTY_BRACES = re.compile(r"\{\}")
 _BRACED_WORD = re.compile(r"\{([^{}\s]*)\}")
+_GLUED_TIMES = re.compile(r"(?<=\d)times\b")
 _TIE = re.compile(r"(?<=[\w}.)])~(?=[A-Za-z\\(])")
 _QUOTES = (("``", "“"), ("''", "”"))
 _QUOTED = re.compile(r"(?:``|'')([^'`\n]{1,120}?)''")
@@ -97,6 +98,8 @@ def clean_text(text: str, links: Iterable[str] = ()) -> str:
     placeholders resolved from `links` (the paper's own code and project URLs) or dropped,
     and control and bidirectional-override characters removed."""
     text = strip_control_characters(text)
+    if "times" in text:
+        text = _GLUED_TIMES.sub("×", text)  # "2$\times$" arrives as "2times" once HF drops the math
     if "{this" in text.lower():
         text = _resolve_placeholders(text, [link for link in links if link])
     if "\\" in text or "$" in text or "--" in text or "``" in text or "''" in text or "~" in text:

@@ -27,6 +27,7 @@ REPO = "https://github.com/example-lab/SlimCache/tree/main/serving"
         (r"a \textbf{\textit{nested}} name", "a nested name"),
         (r"{\em SlimCache} is {\it fast}", "SlimCache is fast"),
         (r"2.3\times faster, p\approx0.4", "2.3× faster, p≈0.4"),
+        ("near 2times speedup, 3 times faster", "near 2× speedup, 3 times faster"),
         (r"cost (\$0.34) per query", "cost ($0.34) per query"),
         (r"we present \ours, which \ours\ improves", "we present ours, which ours improves"),
         (r"na\"{\i}ve and \"Ust\"un and the model\'s output", "naïve and Üstün and the model's output"),
