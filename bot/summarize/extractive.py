@@ -436,6 +436,7 @@ _REPORTING_HEAD = re.compile(
     re.IGNORECASE,
 )
 LISTED_FINDINGS = re.compile(r"\b(?:findings|results|experiments|analys[ie]s|observations)\b", re.IGNORECASE)
+_CONCEDED_CLAUSE = re.compile(r"^(?:despite|although|though|while|even though|even with)\b[^,]{0,120},\s*")
 _SECONDARY = ("we further", "we also", "we additionally", "we then", "further,", "additionally,", "finally,",
               "we finally", "moreover,", "furthermore,", "in addition,")
 _STEP_OPENERS = ("first,", "second,", "third,", "fourth,", "firstly,", "secondly,", "thirdly,", "specifically,",
@@ -446,6 +447,10 @@ def _states_limitation(sentence: Sentence, name: str, insight: bool) -> bool:
     """A limitation of the paper's own work, not of the earlier work it improves on."""
     lower = sentence.lower
     if DEFERRED.search(lower):
+        return True
+    # "Despite these results, our model still struggles with X": the main clause concedes.
+    main = _CONCEDED_CLAUSE.sub("", lower)
+    if main != lower and main.startswith(("our ", "the proposed ")) and LIMITATION_WEAK.found_in(sentence):
         return True
     if insight:
         return False  # "Our analysis reveals limitations of current models" is a finding.
