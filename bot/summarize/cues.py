@@ -210,6 +210,9 @@ FITS = _Cues(
      "practical choice", "resource-constrained", "low-resource settings"]
     + [f"be {verb}" for verb in ("used", "applied", "deployed", "integrated", "plugged", "combined")]
 )
+# What the paper's own artefact is for ("X serves as a testbed for ...", "a valuable resource").
+SERVES_AS = _Cues(["serves as", "serve as", "valuable resource", "valuable tool", "valuable testbed", "testbed for",
+                   "foundation for", "resource for"])
 NEGATED_FIT = _Cues(["not suitable", "not suited", "not applicable", "not useful", "not compatible", "unsuitable"])
 STILL = _Cues(["still"])
 # "Enables" says where a method helps only when what it enables is a use, not a mechanism.

@@ -43,6 +43,7 @@ from paperwire.bot.summarize.cues import (
     RESULT_SUBJECT,
     RESULT_VERB,
     SELF_REFERENCE,
+    SERVES_AS,
     STILL,
     Sentence,
     TRAILING_CONNECTOR,
@@ -424,6 +425,7 @@ def _role(sentence: Sentence, name: str) -> str:
     if (
         FITS.found_in(sentence)
         or (ENABLES.found_in(sentence) and USES.found_in(sentence) and not sentence.lower.startswith("to enable"))
+        or (SERVES_AS.found_in(sentence) and _about_own_work(sentence, name))
     ) and not NEGATED_FIT.found_in(sentence):
         return "fits"
     if insight:
@@ -441,6 +443,11 @@ _SECONDARY = ("we further", "we also", "we additionally", "we then", "further,",
               "we finally", "moreover,", "furthermore,", "in addition,")
 _STEP_OPENERS = ("first,", "second,", "third,", "fourth,", "firstly,", "secondly,", "thirdly,", "specifically,",
                   "concretely,")
+
+
+def _about_own_work(sentence: Sentence, name: str) -> bool:
+    lower = sentence.lower
+    return SELF_REFERENCE.found_in(sentence) or bool(name and name in lower) or lower.startswith(("it ", "our "))
 
 
 def _states_limitation(sentence: Sentence, name: str, insight: bool) -> bool:

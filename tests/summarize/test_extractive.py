@@ -308,6 +308,11 @@ def test_takeaways_come_from_the_texts_own_cues() -> None:
     assert card.next_action == "Future work should extend SlimCache to multi-tenant serving."
     assert "https://" not in " ".join(fields(card))  # the code link belongs with the links
     assert summarize_extractive(paper(CONTRIBUTION + " " + RESULT_1)).next_action == ""
+    serves = "SlimCache serves as a testbed for cache eviction research."
+    assert summarize_extractive(paper(" ".join([CONTRIBUTION, RESULT_1, serves]))).fits == serves
+    hope = "We hope SlimCache will be a valuable resource and inspire future work."
+    card = summarize_extractive(paper(" ".join([CONTRIBUTION, RESULT_1, hope])))
+    assert (card.fits, card.next_action) == ("", "")  # the authors' wish is neither
 
 
 # ---------------------------------------------------------------- odd input
