@@ -7,6 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
 
 from paperwire.bot.cli import main
 from paperwire.bot.curation.taxonomy import load_taxonomy
