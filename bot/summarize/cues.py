@@ -157,7 +157,7 @@ RELEASE = _Cues(
 NEXT_STEP = _Cues(
     ["future work", "future research", "future directions", "future direction", "future studies", "future efforts",
      "we plan", "we recommend", "we encourage", "we call", "calls for", "call for", "we advocate", "we urge",
-     "we invite", "open avenues", "opens avenues", "new avenues", "promising direction", "promising directions",
+     "we invite", "open avenues", "opens avenues", "new avenues",
      "research directions", "open questions", "open problems", "should consider", "should prioritize",
      "practitioners should", "researchers should", "developers should"]
 )

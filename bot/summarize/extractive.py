@@ -434,7 +434,8 @@ def _role(sentence: Sentence, name: str) -> str:
 
 
 _REPORTING_HEAD = re.compile(
-    r"\b(?:reveals?|shows?|indicates?|demonstrates?|suggests?|finds?|found|include|includes|are|is)\s*:?$",
+    r"\b(?:reveals?|shows?|indicates?|demonstrates?|suggests?|finds?|found|include|includes|are|is)\s*:?$"
+    r"|\b(?:insights|findings|observations|lessons|conclusions|takeaways)\b[^.;]{0,40}:?$",
     re.IGNORECASE,
 )
 LISTED_FINDINGS = re.compile(r"\b(?:findings|results|experiments|analys[ie]s|observations)\b", re.IGNORECASE)
