@@ -12,17 +12,36 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from paperwire.bot.app import Services, archive_pages, open_services
+from tqdm import tqdm
+
+from paperwire.bot.app import (
+    Services,
+    archive_pages,
+    configured_chats,
+    delivery_worker,
+    enabled_platforms,
+    open_services,
+    platform_named,
+    platform_names,
+    previewers,
+    renderers,
+)
 from paperwire.bot.archive.site import write_site
+from paperwire.bot.ask import ask_verb as run_ask
+from paperwire.bot.configcheck import check_configuration
+from paperwire.bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
 from paperwire.bot.errors import Failure, UsageError
 from paperwire.bot.models import DayPapers
 from paperwire.bot.pipeline import default_list_day
 from paperwire.bot.sample import SAMPLE_DAY, SAMPLE_DIR
 from paperwire.bot.sources.errors import FutureDateError, SourceError, SourceUnavailable
 from paperwire.bot.sources.files import FileSource, date_from_name, read_file
+from paperwire.bot.service import serve
+from paperwire.bot.store import outbox
 from paperwire.bot.store import papers as paper_store
 from paperwire.bot.store.database import DatabaseUnavailable
 from paperwire.config.settings import Settings
+from paperwire.formatters.markdown import render_markdown
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +106,6 @@ def _check_out_file(out: str | None) -> Path | None:
 async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
     language = args.lang or settings.digest.language
     out = _check_out_file(args.out)
-    from paperwire.formatters.markdown import render_markdown
 
     try:
         async with open_services(settings) as services:
@@ -124,7 +142,6 @@ async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from tqdm import tqdm
 
     path = Path(args.path).expanduser()
     if not path.exists():
@@ -167,7 +184,6 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def config_check_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from paperwire.bot.configcheck import check_configuration
 
     problems, lines = await check_configuration(settings)
     for line in lines:
@@ -251,17 +267,6 @@ async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
 async def _publish(
     args: argparse.Namespace, settings: Settings, stop: asyncio.Event, start_sending: Callable[[], None]
 ) -> int:
-    from paperwire.bot.app import (
-        configured_chats,
-        delivery_worker,
-        enabled_platforms,
-        platform_named,
-        platform_names,
-        previewers,
-        renderers,
-    )
-    from paperwire.bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
-    from paperwire.bot.store import outbox
 
     problems: dict[str, str] = {}
     try:
@@ -353,7 +358,6 @@ VERBS["publish"] = publish_verb
 
 
 async def ask_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from paperwire.bot.ask import ask_verb as run_ask
 
     return await run_ask(args, settings)
 
@@ -362,7 +366,6 @@ VERBS["ask"] = ask_verb
 
 
 async def serve_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from paperwire.bot.service import serve
 
     if args.port is not None:
         settings.server.port = args.port

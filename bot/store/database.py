@@ -13,6 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from paperwire.bot.errors import Failure
 from paperwire.config.masking import mask_url, mask_urls
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ SCHEMA_HEAD = "0010_clean_paper_text"
 _MIGRATION_LOCK_KEY = 0x70617065
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(Failure):
     """The database cannot be reached or opened; the message is for the operator."""
 
 
