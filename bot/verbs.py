@@ -349,7 +349,8 @@ async def _publish(
                 )
                 return 0
             plan = await plan_publication(
-                services.pipeline, services.db, day, targets, renderers(), write=not args.dry_run
+                services.pipeline, services.db, day, targets, renderers(settings.digest.empty_day_notice),
+                write=not args.dry_run,
             )
             if plan is None:
                 print(f"paperwire: no papers that day ({day}); nothing to publish", file=sys.stderr)
