@@ -73,12 +73,16 @@ def build_summarizer(
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Services]:
-    """Open the database (migrating it), the HTTP session and the stages; close all on exit."""
+async def open_services(
+    settings: Settings, metrics: Metrics | None = None, *, read_only: bool = False
+) -> AsyncIterator[Services]:
+    """Open the database (migrating it), the HTTP session and the stages; close all on exit.
+
+    `read_only` (a dry run) opens the database without migrating or writing (see Database)."""
     taxonomy = load_taxonomy(settings.digest.topics_file)
     metrics = metrics or Metrics()
     async with AsyncExitStack() as stack:
-        db = Database(settings.database_url, echo=settings.database.echo)
+        db = Database(settings.database_url, echo=settings.database.echo, read_only=read_only)
         stack.push_async_callback(db.close)
         await db.start()
         timeout = aiohttp.ClientTimeout(total=settings.sources.timeout_seconds)
@@ -122,7 +126,7 @@ def archive_pages(services: Services) -> ArchivePages:
     reader = ArchiveReader(
         services.db,
         topic_names=services.taxonomy.topic_names,
-        trends=services.pipeline.trends,
+        trends=services.pipeline.stored_trends,
         card_key=services.summarizer.cache_key,
         fallback_card=summarize_extractive,
         source_name=services.pipeline.options.source_name,

@@ -5,10 +5,12 @@ Formatters look labels up here and nowhere else, so a new language is one more t
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Final
 
 EN: Final[dict[str, str]] = {
     "title": "Daily AI Papers - {date}",
+    "date_format": "%Y-%m-%d",
     "description": "{count} picks in {topics}",
     "description_none": "no picks today",
     "preview": "Preview",
@@ -48,6 +50,7 @@ EN: Final[dict[str, str]] = {
     "trend_mix": "Today's picks: {mix}.",
     "footer": "Source: {source}, list of {list_day}",
     "summary_extractive": "summary drawn from the abstract",
+    "excerpt_note": "",
     "summary_llm": "summary written by a language model, checked against the abstract",
     "only_topics": "Only your topics: {topics}",
     "button_arxiv": "arXiv",
@@ -72,6 +75,7 @@ EN: Final[dict[str, str]] = {
 
 ZH: Final[dict[str, str]] = {
     "title": "Daily AI Papers - {date}",
+    "date_format": "%Y年%m月%d日",
     "description": "今日精选 {count} 篇，方向：{topics}",
     "description_none": "今日无精选",
     "preview": "今日预览",
@@ -111,6 +115,7 @@ ZH: Final[dict[str, str]] = {
     "trend_mix": "今日精选分布：{mix}。",
     "footer": "来源：{source}（{list_day} 列表）",
     "summary_extractive": "摘要取自论文摘要原文",
+    "excerpt_note": "以下内容为论文摘要的英文原文摘录（未配置语言模型，未翻译）",
     "summary_llm": "摘要由语言模型撰写，并已对照论文摘要核查",
     "only_topics": "仅限订阅方向：{topics}",
     "button_arxiv": "arXiv",
@@ -141,6 +146,11 @@ def label(language: str, key: str, **values: object) -> str:
     table = TABLES.get(language, EN)
     text = table.get(key, EN[key])
     return text.format(**values) if values else text
+
+
+def digest_title(language: str, published: date) -> str:
+    """`Daily AI Papers - 2026-02-21`, or with the date as Chinese writes it (`2026年02月21日`)."""
+    return label(language, "title", date=published.strftime(label(language, "date_format")))
 
 
 def stars(count: int, language: str) -> str:

@@ -32,16 +32,14 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 @pytest.fixture(autouse=True)
-def _restored_root_logger() -> Iterator[None]:
-    """A test that runs the CLI (`main`) configures the root logger (level INFO, a stderr
-    handler); put it back, so later tests see only what they log themselves."""
+def _logging_restored() -> Iterator[None]:
+    """`cli.main` run in-process sets the root logger's level and handler; the next test
+    starts from the logging it would have had without it."""
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
     yield
     root.setLevel(level)
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
+    root.handlers[:] = handlers
 
 
 async def reset_postgres(url: str) -> None:
