@@ -379,8 +379,9 @@ class Pipeline:
             # One budget per digest; picks start best-first, so the best papers get the model.
             summarizer = with_budget(TokenBudget(self.options.token_budget or None))
         fresh = await asyncio.gather(*(summarizer.summarize(pick.paper, language) for pick in missing))
+        if missing:
+            self.count_cards(fresh)  # spent either way, stored or not
         if missing and not self.read_only:
-            self.count_cards(fresh)
             async with self.db.begin() as connection:
                 for pick, result in zip(missing, fresh, strict=True):
                     # A card the model answered is cached whatever became of it (grounding
