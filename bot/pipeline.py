@@ -326,6 +326,11 @@ class Pipeline:
         self.metrics.claims_checked.inc(checked)
         self.metrics.claims_dropped.inc(dropped)
 
+    async def refresh_card(self, card: Card, paper: Paper, language: Language) -> Card:
+        """A cached card as the summarizer serves it now (see LLMSummarizer.refresh_card); no call."""
+        refresh = getattr(self.summarizer, "refresh_card", None)
+        return await refresh(card, paper, language) if refresh is not None else card
+
     def count_cards(self, results: Sequence[SummaryResult]) -> None:
         """Count what freshly made cards cost (a lookup's card included)."""
         self._count_spend(
@@ -372,6 +377,9 @@ class Pipeline:
                 card = await digest_store.cached_card(connection, pick.paper.arxiv_id, language, model, prompt_version)
                 if card is not None:
                     cached[pick.paper.arxiv_id] = card
+        for pick in chosen:
+            if pick.paper.arxiv_id in cached:
+                cached[pick.paper.arxiv_id] = await self.refresh_card(cached[pick.paper.arxiv_id], pick.paper, language)
         missing = [pick for pick in chosen if pick.paper.arxiv_id not in cached]
         summarizer = self.summarizer
         with_budget = getattr(summarizer, "with_budget", None)

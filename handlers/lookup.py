@@ -74,7 +74,12 @@ class PaperLookup:
     async def _stored(self, connection: AsyncConnection, arxiv_id: str, language: Language) -> FoundPaper | None:
         model, prompt_version = self.pipeline.summarizer.cache_key
         stored = await digest_store.stored_paper(connection, arxiv_id, language, model, prompt_version)
-        return FoundPaper(*stored) if stored is not None else None
+        if stored is None:
+            return None
+        found = FoundPaper(*stored)
+        if found.card is not None:
+            found.card = await self.pipeline.refresh_card(found.card, found.paper, language)
+        return found
 
     async def _fetch_and_store(self, arxiv_id: str) -> FoundPaper:
         # Someone may have stored it between our read and the start of this flight.

@@ -279,6 +279,15 @@ class LLMSummarizer:
             calls=usage.calls,
         )
 
+    async def refresh_card(self, card: Card, paper: Paper, language: Language) -> Card:
+        """A cached card as served now: the model's own as stored; one it answered but that
+        was rejected (stored as its extractive fallback) made again from today's fallback, so
+        an improved extractive summarizer reaches it without asking the model again."""
+        if card.method == "llm":
+            return card
+        result = await self._fallback.summarize(paper, language)
+        return result.card.model_copy(update={"method": "extractive"})
+
     async def _ask_card(self, messages: list[dict[str, str]], language: Language, usage: TokenUsage) -> Card:
         """A validated card, asking once more with the error when the first answer is unusable."""
         content = await self._ask(messages, usage)

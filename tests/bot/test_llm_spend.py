@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import select, update
 
 from paperwire.bot.cli import main
 from paperwire.bot.curation.taxonomy import load_taxonomy
@@ -20,6 +21,7 @@ from paperwire.bot.sample import SAMPLE_DAY, SAMPLE_DIR
 from paperwire.bot.sources.files import read_file
 from paperwire.bot.store import curation as curation_store
 from paperwire.bot.store.database import Database
+from paperwire.bot.store.schema import summaries
 from paperwire.bot.summarize.extractive import ExtractiveSummarizer
 from paperwire.bot.summarize.factory import build_llm
 from paperwire.config.settings import DEFAULT_TOPICS_FILE, load_settings
@@ -133,3 +135,29 @@ async def test_judge_and_card_spend_reach_the_metrics(db: Database, tmp_path: Pa
         record = await curation_store.judge_record(connection, SAMPLE_DAY)
     assert record is not None and record["judge_calls"] == 1
     assert all("reason_en" in verdict for verdict in record["verdicts"].values())
+
+
+async def test_a_rejected_card_is_served_from_todays_extractive_summarizer(db: Database, tmp_path: Path) -> None:
+    taxonomy = load_taxonomy(DEFAULT_TOPICS_FILE)
+    async with FakeLLM(default_mode="hallucinated_core") as llm, aiohttp.ClientSession() as http:
+        async with AsyncExitStack() as stack:
+            settings = load_settings(
+                None, data_dir=tmp_path, llm={"base_url": llm.base_url, "api_key": "k", "model": "fake-model", "max_retries": 0}
+            )
+            summarizer, _ = build_llm(settings, http, ExtractiveSummarizer(), stack, taxonomy)
+            pipeline = Pipeline(db, taxonomy, summarizer, PipelineOptions())
+            await pipeline.ingest(read_file(SAMPLE_DIR / f"{SAMPLE_DAY}.json"), "sample")
+            first = await pipeline.build(SAMPLE_DAY, "zh")
+            assert first is not None and llm.calls == 6
+            # An older extractive summarizer wrote what is stored; today's is served, with no call.
+            async with db.begin() as connection:
+                rows = (await connection.execute(select(summaries.c.arxiv_id, summaries.c.card))).all()
+                for arxiv_id, card in rows:
+                    stale = {**card, "one_liner": "An outdated sentence."}
+                    await connection.execute(
+                        update(summaries).where(summaries.c.arxiv_id == arxiv_id).values(card=stale)
+                    )
+            again = await pipeline.build(SAMPLE_DAY, "zh")
+            assert again is not None and llm.calls == 6
+            assert [entry.card for entry in again.entries] == [entry.card for entry in first.entries]
+            assert all(entry.card.method == "extractive" for entry in again.entries)
