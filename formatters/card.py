@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from paperwire.bot.models import Card, DigestEntry, Exclusion, Paper
 from paperwire.formatters.labels import label
@@ -160,8 +160,19 @@ def code_url(repo: str | None) -> str | None:
         return f"https://github.com/{repo}"
     parts = urlsplit(repo)
     if parts.scheme in ("http", "https") and parts.netloc:
-        return repo
+        return encode_url(repo)
     return None
+
+
+# What may stay as it is in a URL: RFC 3986's reserved and unreserved characters, and `%`
+# (already encoded). Everything else (`<`, `>`, `"`, `|`, `{`, `}`, `\`, `^`, `` ` ``, spaces,
+# non-ASCII) is percent-encoded, so a link survives HTML, mrkdwn `<url|label>` and JSON alike.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
+
+
+def encode_url(url: str) -> str:
+    """`url` with every character that is not plainly allowed in a URL percent-encoded."""
+    return quote(url, safe=_URL_SAFE)
 
 
 def exclusion_reason(exclusion: Exclusion, language: str) -> str:

@@ -156,7 +156,6 @@ def _day(digest: Digest, links: Links) -> dict:
         "footer": label(
             language,
             "footer",
-            generated=digest.generated_at.strftime("%Y-%m-%d %H:%M"),
             source=one_line(digest.source),
             list_day=digest.list_day.isoformat(),
         ),

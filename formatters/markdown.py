@@ -57,7 +57,8 @@ def _front_matter(digest: Digest) -> str:
         f"description: {_yaml(_description(digest))}",
         f"tags: [{', '.join(_yaml(name) for name in names)}]",
         "category: Papers",
-        "draft: false",
+        # A day without picks is kept as a draft: nothing for a reader, but on record.
+        f"draft: {'false' if digest.entries else 'true'}",
         "---",
     ]
     return "\n".join(lines)
@@ -189,7 +190,6 @@ def _footer(digest: Digest) -> str:
     text = label(
         digest.language,
         "footer",
-        generated=digest.generated_at.strftime("%Y-%m-%d %H:%M"),
         source=one_line(digest.source),
         list_day=digest.list_day.isoformat(),
     )

@@ -96,7 +96,6 @@ def _digest(view: DigestView) -> list[str]:
     footer = label(
         language,
         "footer",
-        generated=digest.generated_at.strftime("%Y-%m-%d %H:%M"),
         source=digest.source,
         list_day=digest.list_day.isoformat(),
     )

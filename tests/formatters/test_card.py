@@ -25,6 +25,11 @@ from tests.formatters.conftest import TOPIC_NAMES, make_card, make_digest, make_
         ("not a repo", None),
         ("javascript:alert(1)", None),
         ("https://x.org/a b", None),
+        # Fully encoded: nothing that could close an HTML attribute, a mrkdwn link or a tag.
+        ("https://github.com/a/b<script>", "https://github.com/a/b%3Cscript%3E"),
+        ('https://x.org/q?a="1"|{2}`^\\', "https://x.org/q?a=%221%22%7C%7B2%7D%60%5E%5C"),
+        ("https://x.org/papier‮", "https://x.org/papier%E2%80%AE"),
+        ("https://x.org/a%20b?x=1&y=2#top", "https://x.org/a%20b?x=1&y=2#top"),
         ("", None),
         (None, None),
     ],
