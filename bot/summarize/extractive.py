@@ -361,7 +361,7 @@ def _find_contribution(sentences: list[Sentence], name: str) -> Sentence | None:
             return sentence
     if name:
         for sentence in sentences:
-            if name in sentence.lower and not CONTEXT.found_in(sentence):
+            if name in sentence.lower and not CONTEXT.found_in(sentence) and not _leans_back(_trim(sentence.text)):
                 return sentence
     # Last resort: the first thing the authors say they did ("We evaluate ...").
     for sentence in sentences:
