@@ -361,7 +361,7 @@ def _find_contribution(sentences: list[Sentence], name: str) -> Sentence | None:
             return sentence
     if name:
         for sentence in sentences:
-            if name in sentence.lower and not CONTEXT.found_in(sentence):
+            if name in sentence.lower and not CONTEXT.found_in(sentence) and not _leans_back(_trim(sentence.text)):
                 return sentence
     # Last resort: the first thing the authors say they did ("We evaluate ...").
     for sentence in sentences:
@@ -440,6 +440,7 @@ _REPORTING_HEAD = re.compile(
 )
 LISTED_FINDINGS = re.compile(r"\b(?:findings|results|experiments|analys[ie]s|observations)\b", re.IGNORECASE)
 _CONCEDED_CLAUSE = re.compile(r"^(?:despite|although|though|while|even though|even with)\b[^,]{0,120},\s*")
+_HERE_WE = re.compile(r"^here\s+(?=we\b)", re.IGNORECASE)
 _SECONDARY = ("we further", "we also", "we additionally", "we then", "further,", "additionally,", "finally,",
               "we finally", "moreover,", "furthermore,", "in addition,")
 _STEP_OPENERS = ("first,", "second,", "third,", "fourth,", "firstly,", "secondly,", "thirdly,", "specifically,",
@@ -505,6 +506,7 @@ def _trim(text: str) -> str:
     """Drop leading connectives ("However, ", "To this end, ") and lead-ins that only point
     back ("These results suggest that ") and capitalise what is left."""
     trimmed = LEADING_CONNECTIVE.sub("", text).strip()
+    trimmed = _HERE_WE.sub("", trimmed)  # "Here we propose" is "We propose", not a pointer back
     trimmed = REFERRING_LEAD.sub("", trimmed).strip()
     return _capitalize(trimmed or text)
 

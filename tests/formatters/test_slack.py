@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import json
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -168,6 +167,13 @@ def test_card_has_every_section_four_link_buttons_and_two_votes(language: str) -
         ("👍", entry.paper.arxiv_id), ("👎", entry.paper.arxiv_id)
     ]
     assert all(button["action_id"].startswith(VOTE_ACTION_PREFIX) for button in votes)
+
+
+def test_chinese_card_of_english_excerpts_says_so() -> None:
+    entry = make_entry(1)  # the abstract's English sentences, as the extractive summarizer gives
+    chinese = section_text(render_card(entry, "zh", 1, TOPIC_NAMES["zh"]))
+    assert "英文原文摘录" in chinese and chinese.index("英文原文摘录") < chinese.index("核心创新")
+    assert "英文原文摘录" not in section_text(render_card(entry, "en", 1, TOPIC_NAMES["en"]))
 
 
 def test_card_omits_what_the_card_does_not_have() -> None:

@@ -193,6 +193,8 @@ def test_leading_connectives_are_trimmed() -> None:
     abstract = "To address this gap, we introduce SlimCache. Moreover, it is 2.3x faster than full caching."
     card = summarize_extractive(paper(abstract))
     assert card.core_innovation == "We introduce SlimCache."
+    here = summarize_extractive(paper("Caches waste memory. Here we propose SlimCache, a cache."))
+    assert here.core_innovation == "We propose SlimCache, a cache."
     assert card.results == ["SlimCache is 2.3x faster than full caching."]  # "it" right after naming it
 
 
