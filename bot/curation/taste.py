@@ -126,13 +126,15 @@ def rerank_for_chat(
     shown = [replace(pick.paper, topics=[pick.topic, *(t for t in pick.paper.topics if t != pick.topic)]) for pick in pool]
     moved = taste_scores(taste, shown, model, topic_ids)
     blended = scaled + moved
+    likes_something = any(share > 0 for share in taste.topics.values())
     order = sorted(range(len(pool)), key=lambda i: (-blended[i], pool[i].rank))
     chosen: list[Pick] = []
     per_topic: dict[str, int] = {}
     for i in order:
         pick = pool[i]
-        # A paper the votes push down (a disliked kind) is not shown however strong it is.
-        disliked = moved[i] < -DISLIKED
+        # A paper the votes push down (a disliked kind) is not shown however strong it is, once
+        # the chat has liked something: a chat that only disliked still gets the rest.
+        disliked = likes_something and moved[i] < -DISLIKED
         if disliked or blended[i] < bar or len(chosen) >= max_papers or per_topic.get(pick.topic, 0) >= per_topic_cap:
             continue
         per_topic[pick.topic] = per_topic.get(pick.topic, 0) + 1
