@@ -37,6 +37,7 @@ class Taste:
     topics: dict[str, float] = field(default_factory=dict)  # net vote share per topic
     liked_terms: list[str] = field(default_factory=list)
     disliked_terms: list[str] = field(default_factory=list)
+    disliked_ids: frozenset[str] = frozenset()  # papers it voted 👎: never shown to it again
 
     @property
     def confidence(self) -> float:
@@ -76,6 +77,7 @@ def learn_taste(voted: list[tuple[Paper, int]], model: TextModel, topic_ids: tup
         topics={topic: total / len(voted) for topic, total in topics.items()},
         liked_terms=liked,
         disliked_terms=disliked,
+        disliked_ids=frozenset(paper.arxiv_id for paper, value in voted if value < 0),
     )
 
 
@@ -125,16 +127,19 @@ def rerank_for_chat(
     # The topic a paper was picked in is the one the chat saw and voted on.
     shown = [replace(pick.paper, topics=[pick.topic, *(t for t in pick.paper.topics if t != pick.topic)]) for pick in pool]
     moved = taste_scores(taste, shown, model, topic_ids)
-    blended = scaled + moved
     likes_something = any(share > 0 for share in taste.topics.values())
+    if not likes_something:
+        # Only 👎 so far: the centroid points away from every AI paper a little, so judge each
+        # paper against the day's typical one, which moves only the disliked kind down.
+        moved = moved - float(np.median(moved))
+    blended = scaled + moved
     order = sorted(range(len(pool)), key=lambda i: (-blended[i], pool[i].rank))
     chosen: list[Pick] = []
     per_topic: dict[str, int] = {}
     for i in order:
         pick = pool[i]
-        # A paper the votes push down (a disliked kind) is not shown however strong it is, once
-        # the chat has liked something: a chat that only disliked still gets the rest.
-        disliked = likes_something and moved[i] < -DISLIKED
+        # A paper the votes push down (a disliked kind) is not shown however strong it is.
+        disliked = moved[i] < -DISLIKED or pick.paper.arxiv_id in taste.disliked_ids
         if disliked or blended[i] < bar or len(chosen) >= max_papers or per_topic.get(pick.topic, 0) >= per_topic_cap:
             continue
         per_topic[pick.topic] = per_topic.get(pick.topic, 0) + 1
