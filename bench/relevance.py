@@ -103,35 +103,46 @@ def stability_figures(examples: list[Labelled], taxonomy: Taxonomy, models: dict
 
 
 def taste_figures(examples: list[Labelled], curations: dict[date, Curation], taste: set[str], vote_days: int, days: int) -> None:
-    """A chat that likes only `taste` topics (per the labels) votes on what it is shown, then is measured."""
+    """A chat whose taste is only `taste` topics (per the labels) votes on what it is shown, then is measured.
+
+    It votes 👍 on a card or a day's candidate the labels put in its topics as a pick, 👎 on
+    the rest, for `vote_days` labelled days (in date order); on the next `days` its own picks
+    (the held-out global curation re-ranked by its votes) are measured against its taste
+    beside the global picks of the same days.
+    """
     text_model = shipped_model()
     taxonomy_topics = tuple(load_taxonomy(DEFAULT_TOPICS_FILE).topic_ids)
     labels = {(e.day, e.paper.arxiv_id): e for e in examples}
-    ordered = list(curations)[: vote_days + days]
+    ordered = sorted(curations)[: vote_days + days]
+
+    def in_taste(day: date, paper: Paper) -> bool:
+        return labels[day, paper.arxiv_id].topic in taste
 
     def liked(day: date, paper: Paper) -> bool:
-        label = labels[day, paper.arxiv_id]
-        return label.label != "exclude" and label.topic in taste
+        return in_taste(day, paper) and labels[day, paper.arxiv_id].label != "exclude"
 
     voted: list[tuple[Paper, int]] = []
-    chat_good = chat_shown = global_good = global_shown = 0
+    figures = {"global": [0, 0, 0], "chat": [0, 0, 0]}  # in its topics, liked, shown
     for number, day in enumerate(ordered):
         curation = curations[day]
         model = learn_taste(voted, text_model, taxonomy_topics)
         shown, _ = rerank_for_chat(curation, model, text_model, taxonomy_topics, max_papers=6, per_topic_cap=3)
         if number < vote_days:
-            # The chat votes on its cards and on the day's other candidates it opened.
             for pick in [*shown, *curation.candidates]:
                 paper = replace(pick.paper, topics=[pick.topic])
                 voted.append((paper, 1 if liked(day, pick.paper) else -1))
             continue
-        chat_good += sum(liked(day, pick.paper) for pick in shown)
-        chat_shown += len(shown)
-        global_good += sum(liked(day, pick.paper) for pick in curation.picks)
-        global_shown += len(curation.picks)
-    print(f"taste {sorted(taste)}: {len(voted)} votes on {vote_days} labelled days, measured on the next {len(ordered) - vote_days}")
-    print(f"  global picks: precision {global_good / max(global_shown, 1):.3f} ({global_good}/{global_shown})")
-    print(f"  chat's picks: precision {chat_good / max(chat_shown, 1):.3f} ({chat_good}/{chat_shown})")
+        for name, picks in (("global", curation.picks), ("chat", shown)):
+            figures[name][0] += sum(in_taste(day, pick.paper) for pick in picks)
+            figures[name][1] += sum(liked(day, pick.paper) for pick in picks)
+            figures[name][2] += len(picks)
+    measured = ordered[vote_days:]
+    print(f"taste {sorted(taste)}: {len(voted)} votes on {vote_days} labelled days "
+          f"({ordered[0]} to {ordered[vote_days - 1]}), measured on the next {len(measured)} "
+          f"({measured[0]} to {measured[-1]})")
+    for name, (topical, good, count) in figures.items():
+        print(f"  {name + ' picks:':14} precision against the taste {topical / max(count, 1):.3f} ({topical}/{count}); "
+              f"also an editor's pick {good / max(count, 1):.3f} ({good}/{count})")
 
 
 def speed_figures(data: Path, taxonomy: Taxonomy) -> None:

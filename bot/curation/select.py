@@ -320,8 +320,8 @@ def _off_topic_reason(scored: _Scored, taxonomy: Taxonomy) -> LocalizedText:
     if relevance.pick >= 0.3 and scored.topics:
         name = taxonomy.topic(scored.topics[0]).name
         return {
-            "en": f"close to {name['en']}, but not a clear new method there (an editor would likely pass)",
-            "zh": f"接近{name.get('zh', name['en'])}，但不是清晰的新方法（编辑大概率不选）",
+            "en": f"close to {name['en']}, but not a clear enough new method there to pick",
+            "zh": f"接近{name.get('zh', name['en'])}方向，但新方法不够清晰，未入选",
         }
     return {"en": "off the focus topics: no focus topic fits", "zh": "偏离关注方向：不属于任何关注方向"}
 

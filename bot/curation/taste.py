@@ -9,7 +9,7 @@ chat without votes gets the global picks unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,6 +23,8 @@ FULL_CONFIDENCE_VOTES = 6
 # How much taste (in [-1, 1]) can move a paper on the global scale (picks span [0, 1]).
 TASTE_WEIGHT = 1.2
 UNASKED_TOPIC_PENALTY = 0.5
+# Taste below -DISLIKED keeps a paper out of the chat's picks whatever its global score.
+DISLIKED = 0.15
 RANKED_DOWN = {"en": "ranked down by this chat's votes", "zh": "因本会话的投票而排后"}
 
 
@@ -35,6 +37,7 @@ class Taste:
     topics: dict[str, float] = field(default_factory=dict)  # net vote share per topic
     liked_terms: list[str] = field(default_factory=list)
     disliked_terms: list[str] = field(default_factory=list)
+    disliked_ids: frozenset[str] = frozenset()  # papers it voted 👎: never shown to it again
 
     @property
     def confidence(self) -> float:
@@ -74,6 +77,7 @@ def learn_taste(voted: list[tuple[Paper, int]], model: TextModel, topic_ids: tup
         topics={topic: total / len(voted) for topic, total in topics.items()},
         liked_terms=liked,
         disliked_terms=disliked,
+        disliked_ids=frozenset(paper.arxiv_id for paper, value in voted if value < 0),
     )
 
 
@@ -120,13 +124,23 @@ def rerank_for_chat(
     scaled = (scores - low) / (high - low) if high > low else np.ones_like(scores)
     bar_values = [scaled[i] for i, pick in enumerate(pool) if pick.paper.arxiv_id in picked]
     bar = min(bar_values) if bar_values else 1.0
-    blended = scaled + taste_scores(taste, [pick.paper for pick in pool], model, topic_ids)
+    # The topic a paper was picked in is the one the chat saw and voted on.
+    shown = [replace(pick.paper, topics=[pick.topic, *(t for t in pick.paper.topics if t != pick.topic)]) for pick in pool]
+    moved = taste_scores(taste, shown, model, topic_ids)
+    likes_something = any(share > 0 for share in taste.topics.values())
+    if not likes_something:
+        # Only 👎 so far: the centroid points away from every AI paper a little, so judge each
+        # paper against the day's typical one, which moves only the disliked kind down.
+        moved = moved - float(np.median(moved))
+    blended = scaled + moved
     order = sorted(range(len(pool)), key=lambda i: (-blended[i], pool[i].rank))
     chosen: list[Pick] = []
     per_topic: dict[str, int] = {}
     for i in order:
         pick = pool[i]
-        if blended[i] < bar or len(chosen) >= max_papers or per_topic.get(pick.topic, 0) >= per_topic_cap:
+        # A paper the votes push down (a disliked kind) is not shown however strong it is.
+        disliked = moved[i] < -DISLIKED or pick.paper.arxiv_id in taste.disliked_ids
+        if disliked or blended[i] < bar or len(chosen) >= max_papers or per_topic.get(pick.topic, 0) >= per_topic_cap:
             continue
         per_topic[pick.topic] = per_topic.get(pick.topic, 0) + 1
         chosen.append(pick)

@@ -143,7 +143,12 @@ async def upsert_papers(
             "keywords_text": case((new.keywords_text != "", new.keywords_text), else_=papers.c.keywords_text),
             "github_repo": func.coalesce(new.github_repo, papers.c.github_repo),
             "project_page": func.coalesce(new.project_page, papers.c.project_page),
-            "github_stars": func.coalesce(new.github_stars, papers.c.github_stars),
+            # Stars only grow: the larger count stands, so a paper listed on two days with
+            # different counts does not flip on every re-import (NULL-safe on SQLite's max).
+            "github_stars": (func.max if connection.dialect.name == "sqlite" else func.greatest)(
+                func.coalesce(new.github_stars, papers.c.github_stars),
+                func.coalesce(papers.c.github_stars, new.github_stars),
+            ),
             "organization": func.coalesce(new.organization, papers.c.organization),
             "thumbnail_url": func.coalesce(new.thumbnail_url, papers.c.thumbnail_url),
             "topics": new.topics,

@@ -61,6 +61,29 @@ def test_votes_lift_the_liked_kind_and_rank_down_the_disliked_one() -> None:
     assert all(item.kind == "taste" and item.reason == RANKED_DOWN for item in ranked_down)
 
 
+def test_the_picked_topic_decides_and_a_disliked_strong_pick_stays_out() -> None:
+    """The chat voted on what it saw (the pick's topic), whatever topics the store gave the paper."""
+    model = shipped_model()
+    stored_elsewhere = [Pick(Paper(p.arxiv_id, p.title, p.abstract, topics=[]), t, s, st, r)
+                        for p, t, s, st, r in [(AGENT, "agentic-rl", 9.9, 3, 1), (KV, "efficient-llm", 5.0, 2, 2)]]
+    day = Curation(list_day=DAY, picks=stored_elsewhere, exclusions=[], candidates=[])
+    voted = [
+        (paper("2601.00001", "KV cache eviction", "Evicting KV cache entries for long context.", "efficient-llm"), 1),
+        (paper("2601.00003", "Agents that browse", "Reinforcement learning for web browsing agents.", "agentic-rl"), -1),
+        (paper("2601.00004", "Agents with tools", "RL-trained tool-using LLM agents.", "agentic-rl"), -1),
+    ]
+    chosen, ranked_down = rerank_for_chat(day, learn_taste(voted, model, TOPICS), model, TOPICS, max_papers=6, per_topic_cap=3)
+    assert [pick.paper.arxiv_id for pick in chosen] == ["2602.00001"]
+    assert [item.paper.arxiv_id for item in ranked_down] == ["2602.00003"]
+
+
+def test_a_chat_that_only_disliked_still_gets_picks() -> None:
+    model = shipped_model()
+    voted = [(paper("2601.00005", "Reasoning RL", "Verifiable rewards for math reasoning.", "rlvr-alignment"), -1)]
+    chosen, _ = rerank_for_chat(curation(), learn_taste(voted, model, TOPICS), model, TOPICS, max_papers=6, per_topic_cap=3)
+    assert {pick.paper.arxiv_id for pick in chosen} >= {"2602.00003", "2602.00004"}
+
+
 async def test_votes_count_each_member_once_and_the_last_vote_stands(db: Database) -> None:
     async with db.begin() as connection:
         await paper_store.upsert_papers(connection, [KV, AGENT])

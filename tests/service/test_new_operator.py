@@ -214,7 +214,7 @@ def test_a_chats_topics_never_reach_below_the_cut(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     digest = paperwire(tmp_path, "digest", "--source", "sample", PAPERWIRE_DIGEST__MAX_PAPERS="2")
-    below = [line for line in digest.stdout.splitlines() if "below the cut" in line]
+    below = [line for line in digest.stdout.splitlines() if "the picks were stronger" in line]
     assert below
     for line in below:
         title = line.split("|")[1].strip().strip("*")[:30]
