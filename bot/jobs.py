@@ -211,7 +211,7 @@ async def unplanned_chats(
 async def _plan(
     services: Services, day: date, targets: list[Target], wake: Callable[[], None] | None, result: SlotResult
 ) -> None:
-    render = renderers()
+    render = renderers(services.settings.digest.empty_day_notice)
     # The first chat alone, then the rest: sending starts while the others are planned.
     for batch in (targets[:1], targets[1:]):
         if not batch:

@@ -48,7 +48,9 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=r,
         )
-        self.llm_tokens = Counter("paperwire_llm_tokens", "LLM tokens used", ["kind"], registry=r)
+        # purpose: "card" (summaries) or "judge" (curation); counted when spent, so a rebuild adds nothing.
+        self.llm_calls = Counter("paperwire_llm_calls", "LLM requests sent", ["purpose"], registry=r)
+        self.llm_tokens = Counter("paperwire_llm_tokens", "LLM tokens used", ["purpose", "kind"], registry=r)
         self.claims_checked = Counter("paperwire_llm_claims_checked", "LLM claims checked against the source", registry=r)
         self.claims_dropped = Counter("paperwire_llm_claims_dropped", "LLM claims dropped as unsupported", registry=r)
 

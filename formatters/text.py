@@ -5,17 +5,22 @@ They know no platform: escaping and length limits of a target stay in its own mo
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import Counter
 
 from paperwire.bot.models import Digest, TopicTrend
+from paperwire.bot.text.shorten import ELLIPSIS, shorten
 from paperwire.formatters.labels import label
 
-SHORT_NAME_CHARS = 40
-ELLIPSIS = "…"
+__all__ = [
+    "ELLIPSIS", "days_span", "format_count", "join_list", "no_picks_notice", "one_line", "short_name", "shorten", "trend_observations",
+]
 
-# How far today must stray from the 7-day average before a trend gets its own sentence.
+SHORT_NAME_CHARS = 40
+
+# How far today's picks must stray from the average before a topic is busier or quieter
+# "than usual", and how many earlier days must be stored before anything is called usual.
+MIN_USUAL_DAYS = 5
 _BUSIER_RATIO = 1.5
 _QUIETER_RATIO = 0.5
 _LIST_SEPARATOR = {"en": ", ", "zh": "、"}
@@ -30,96 +35,6 @@ def one_line(text: str | None) -> str:
         return " ".join(text.split())
     kept = (char for char in text if char.isspace() or unicodedata.category(char) not in ("Cc", "Cs", "Co", "Cn"))
     return " ".join("".join(kept).split())
-
-
-# Scripts written without spaces: a cut may fall between any two of their characters.
-_NO_SPACE = "\u0e00-\u0e7f\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
-_WORD_CHAR = rf"(?:(?![{_NO_SPACE}])\w)"
-# What a cut must never split: a URL, a mrkdwn link or entity, and a word or number together
-# with its inner joints ("16.25", "1,000", "3:1", "GPT-4.5", "don't") and a trailing "%".
-# Each pattern is searched on its own, so spans may overlap ("0https://x": a word and a URL).
-_UNBREAKABLE = (
-    re.compile(rf"(?:https?|ftp)://[^\s<>\"'{_NO_SPACE}]+"),
-    re.compile(r"<[^<>\n]{1,3000}>|&#?\w{1,10};"),
-    re.compile(rf"{_WORD_CHAR}+(?:(?:(?<=\d)[.,:/](?=\d)|[-'’.](?={_WORD_CHAR})){_WORD_CHAR}+)*%?"),
-)
-# Trailing marks a cut leaves dangling: dropped before the ellipsis, so "16." never ends a cut.
-_DANGLING = " \t,;:.、，；：。-—–/(（[【'\"“‘"
-
-
-def _joins_previous(char: str) -> bool:
-    """True when `char` belongs to the character before it on screen (an accent, an emoji
-    modifier, a variation selector, a zero-width joiner or a tag)."""
-    code = ord(char)
-    return (
-        unicodedata.category(char) in ("Mn", "Mc", "Me")
-        or code == 0x200D
-        or 0xFE00 <= code <= 0xFE0F
-        or 0x1F3FB <= code <= 0x1F3FF
-        or 0xE0020 <= code <= 0xE007F
-    )
-
-
-def _units(char: str, utf16: bool) -> int:
-    return 2 if utf16 and ord(char) > 0xFFFF else 1
-
-
-def shorten(text: str, limit: int, *, ellipsis: str = ELLIPSIS, utf16: bool = False) -> str:
-    """At most `limit` characters (UTF-16 units with `utf16`, as Telegram and Slack count),
-    ended with `ellipsis` when cut.
-
-    The one shortening rule of every formatter: a cut never falls inside a number, a URL,
-    a word, a mrkdwn link or entity, or an emoji sequence, and never ends on a partial
-    number ("16.25" never becomes "16." or "16"): a digest must not show a figure its
-    source does not contain. Text with nowhere to cut becomes the ellipsis alone.
-    """
-    if limit <= 0:
-        return ""
-    measure = len(text) if not utf16 else sum(_units(char, True) for char in text)
-    if measure <= limit:
-        return text
-    room = limit - sum(_units(char, utf16) for char in ellipsis)
-    if room <= 0:
-        return ellipsis[:limit]
-    # The longest prefix within `room`...
-    end, used = 0, 0
-    for char in text:
-        used += _units(char, utf16)
-        if used > room:
-            break
-        end += 1
-    # ...moved back to the nearest place where a cut splits nothing.
-    inside: set[int] = set()
-    for pattern in _UNBREAKABLE:
-        for match in pattern.finditer(text, 0, min(len(text), end + 3100)):
-            if match.start() >= end:
-                break
-            inside.update(range(match.start() + 1, match.end()))
-    cut = end
-    while cut > 0 and (
-        cut in inside
-        or _joins_previous(text[cut])
-        or text[cut - 1] == "\u200d"
-        or _splits_flag(text, cut)
-    ):
-        cut -= 1
-    head = text[:cut].rstrip(_DANGLING)
-    return head + ellipsis if head else ellipsis
-
-
-def _splits_flag(text: str, cut: int) -> bool:
-    """True when `cut` falls between the two regional indicators of one flag emoji."""
-    def regional(char: str) -> bool:
-        return 0x1F1E6 <= ord(char) <= 0x1F1FF
-
-    if not (regional(text[cut - 1]) and regional(text[cut])):
-        return False
-    run = 0
-    index = cut - 1
-    while index >= 0 and regional(text[index]):
-        run += 1
-        index -= 1
-    return run % 2 == 1
 
 
 def short_name(title: str, limit: int = SHORT_NAME_CHARS) -> str:
@@ -146,8 +61,9 @@ def format_count(value: float) -> str:
 
 
 def trend_observations(digest: Digest) -> list[str]:
-    """The trend sentences of a digest: today's mix of picks, then each topic against its
-    recent days, or a note that there is no history yet to compare with."""
+    """The trend sentences of a digest: today's mix of picks, then each topic against the
+    earlier days stored (picks against picks, listed against listed), or a note that there
+    is no history yet. With fewer than MIN_USUAL_DAYS earlier days nothing is called usual."""
     language = digest.language
     names = digest.topic_names
     observations: list[str] = []
@@ -155,24 +71,58 @@ def trend_observations(digest: Digest) -> list[str]:
     if counts:
         mix = join_list([f"{names.get(topic, topic)} {counts[topic]}" for topic in digest.topics], language)
         observations.append(label(language, "trend_mix", mix=mix))
-    trends = [trend for trend in digest.trends if trend.today or trend.avg_7d or trend.avg_30d]
-    if not any(trend.avg_7d or trend.avg_30d for trend in trends):
+    picked_days = max((trend.picked_days for trend in digest.trends), default=0)
+    listed_days = max((trend.listed_days for trend in digest.trends), default=0)
+    history = max(picked_days, listed_days)
+    if history == 0:
         observations.append(label(language, "trend_none"))
         return observations
-    for trend in trends:
-        observations.append(_trend_sentence(trend, names.get(trend.topic, trend.topic), language))
+    if history < MIN_USUAL_DAYS:
+        observations.append(label(language, "trend_few", days=history))
+    for trend in digest.trends:
+        if trend.picked or trend.listed or trend.picked_avg or trend.listed_avg:
+            observations.append(_trend_sentence(trend, names.get(trend.topic, trend.topic), language))
     return observations
 
 
+def days_span(days: int, language: str) -> str:
+    """The window a trend averages over, named by the days stored in it: "the 4 list days before"."""
+    return label(language, "days_span_one") if days == 1 else label(language, "days_span", days=days)
+
+
+def no_picks_notice(digest: Digest) -> str:
+    """The one line a chat gets instead of an empty digest: the list day and how many it held."""
+    return label(
+        digest.language, "no_picks_day", date=digest.list_day.isoformat(), papers=len(digest.exclusions)
+    )
+
+
 def _trend_sentence(trend: TopicTrend, name: str, language: str) -> str:
+    """Picks against earlier picks when enough curated days are stored; else the listed
+    papers against earlier lists (an imported archive has lists, not picks); "usual" only
+    with MIN_USUAL_DAYS of the history compared."""
     values = {
         "topic": name,
-        "today": trend.today,
-        "avg7": format_count(trend.avg_7d),
-        "avg30": format_count(trend.avg_30d),
+        "picked": trend.picked,
+        "listed": trend.listed,
+        "picked_avg": format_count(trend.picked_avg),
+        "listed_avg": format_count(trend.listed_avg),
+        "picked_span": days_span(trend.picked_days, language),
+        "listed_span": days_span(trend.listed_days, language),
     }
-    if trend.today >= trend.avg_7d + 1 and trend.today >= trend.avg_7d * _BUSIER_RATIO:
-        return label(language, "trend_up", **values)
-    if trend.avg_7d >= 1 and trend.today <= trend.avg_7d * _QUIETER_RATIO:
-        return label(language, "trend_down", **values)
-    return label(language, "trend_line", **values)
+    if trend.picked_days >= MIN_USUAL_DAYS:
+        key = _direction(trend.picked, trend.picked_avg)
+        return label(language, f"trend_{key}" if key else "trend_line", **values)
+    if trend.listed_days >= MIN_USUAL_DAYS:
+        key = _direction(trend.listed, trend.listed_avg)
+        if key:
+            return label(language, f"trend_{key}_listed", **values)
+    return label(language, "trend_line" if trend.picked_days else "trend_line_listed", **values)
+
+
+def _direction(today: int, average: float) -> str | None:
+    if today >= average + 1 and today >= average * _BUSIER_RATIO:
+        return "up"
+    if average >= 1 and today <= average * _QUIETER_RATIO:
+        return "down"
+    return None

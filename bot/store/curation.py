@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,11 +14,17 @@ from paperwire.bot.store.schema import curated_days, exclusions, list_entries, p
 
 
 async def save_curation(
-    connection: AsyncConnection, curation: Curation, *, taxonomy_fingerprint: str, max_papers: int
+    connection: AsyncConnection,
+    curation: Curation,
+    *,
+    taxonomy_fingerprint: str,
+    max_papers: int,
+    judge: dict[str, Any] | None = None,
 ) -> bool:
     """Store a day's curation unless one exists; True when this call wrote it.
 
-    The primary key on the list day makes a second, concurrent build a no-op.
+    The primary key on the list day makes a second, concurrent build a no-op. `judge` is
+    the LLM judge's record (its verdicts with reasons, and its spend) when one was asked.
     """
     insert = dialect_insert(connection, curated_days).on_conflict_do_nothing(index_elements=["list_day"])
     result = await connection.execute(
@@ -27,6 +34,7 @@ async def save_curation(
             "taxonomy_fingerprint": taxonomy_fingerprint,
             "max_papers": max_papers,
             "created_at": datetime.now(UTC),
+            "judge": judge,
         },
     )
     if result.rowcount == 0:
@@ -111,6 +119,12 @@ async def load_curation(connection: AsyncConnection, list_day: date) -> Curation
     return Curation(list_day=list_day, picks=chosen, exclusions=excluded, candidates=candidates)
 
 
+async def judge_record(connection: AsyncConnection, list_day: date) -> dict[str, Any] | None:
+    """The judge's verdicts and spend kept with a curated day, or None when no judge was asked."""
+    row = (await connection.execute(select(curated_days.c.judge).where(curated_days.c.list_day == list_day))).first()
+    return dict(row.judge) if row is not None and row.judge else None
+
+
 async def picked_before(connection: AsyncConnection, list_day: date) -> set[str]:
     """Ids picked by the curation of any earlier list day."""
     rows = await connection.execute(
@@ -140,6 +154,22 @@ async def topic_counts_by_day(connection: AsyncConnection, start: date, end: dat
         .join(papers, papers.c.arxiv_id == list_entries.c.arxiv_id)
         .where(list_entries.c.list_day.between(start, end), papers.c.primary_topic.is_not(None))
         .group_by(list_entries.c.list_day, papers.c.primary_topic)
+    )
+    for day, topic, count in rows:
+        result.setdefault(day, {})[topic] = int(count)
+    return result
+
+
+async def pick_counts_by_day(connection: AsyncConnection, start: date, end: date) -> dict[date, dict[str, int]]:
+    """Per curated day in [start, end], how many picks each topic got (every curated day appears)."""
+    result: dict[date, dict[str, int]] = {}
+    days = await connection.execute(select(curated_days.c.list_day).where(curated_days.c.list_day.between(start, end)))
+    for day in days.scalars():
+        result[day] = {}
+    rows = await connection.execute(
+        select(picks.c.list_day, picks.c.topic, func.count())
+        .where(picks.c.list_day.between(start, end), picks.c.selected.is_(True))
+        .group_by(picks.c.list_day, picks.c.topic)
     )
     for day, topic, count in rows:
         result.setdefault(day, {})[topic] = int(count)

@@ -90,6 +90,8 @@ curated_days = Table(
     Column("taxonomy_fingerprint", String(64), nullable=False),
     Column("max_papers", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The LLM judge's verdicts (keep/drop, topic, reasons) and what its calls cost; NULL without a judge.
+    Column("judge", JSON),
 )
 
 # Ranked papers of a curated day: the picks (selected) and the topic-matched candidates
@@ -145,6 +147,8 @@ summaries = Table(
     Column("card", JSON, nullable=False),
     Column("prompt_tokens", Integer, nullable=False, default=0),
     Column("completion_tokens", Integer, nullable=False, default=0),
+    # LLM requests this card took; a card the grounding check rejected keeps its cost here too.
+    Column("calls", Integer, nullable=False, default=0, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -221,7 +221,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         # Cancel a handler whose client went away, as a long poll's client often does.
-        self._runner, origin = await start_local(app, handler_cancellation=True)
+        self._runner, origin = await start_local(app, handler_cancellation=True, access_log=None)
         self.port = int(origin.rsplit(":", 1)[1])
         return self
 

@@ -79,7 +79,7 @@ def _cut_numbers(text: str) -> list[str]:
 @pytest.mark.parametrize("filler", [119, 120, 121, 179, 180, 181, 219, 220, 221])
 def test_no_target_shows_a_partial_number_of_a_long_one_liner(filler: int) -> None:
     one_liner = _long_zh(filler)
-    entry = make_entry(1, card=make_card(one_liner=one_liner))
+    entry = make_entry(1, card=make_card(one_liner=one_liner, core_innovation=one_liner))
     digest = make_digest("zh", entries=[entry])
     slack = slack_overview(digest, excluded_action_value="x")
     texts = {
