@@ -7,6 +7,7 @@ every language and chat; cards are cached per (paper, language, model, prompt ve
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -214,7 +215,7 @@ class Pipeline:
             "completion_tokens": card_spend.completion_tokens,
             "claims_checked": sum(r.claims_checked for r in results),
             "claims_dropped": sum(r.claims_dropped for r in results),
-            "trends": [[t.topic, t.today, t.avg_7d, t.avg_30d] for t in trends],
+            "trends": [dataclasses.asdict(t) for t in trends],
             **card_spend.as_dict("card"),
             **judge_spend.as_dict("judge"),
         }
@@ -439,7 +440,8 @@ def _trends_from_stats(stats: dict) -> list[TopicTrend] | None:
     if not isinstance(rows, list):
         return None
     try:
-        return [TopicTrend(topic=str(t), today=int(n), avg_7d=float(a7), avg_30d=float(a30)) for t, n, a7, a30 in rows]
+        # Trends stored in an older shape (lists) are computed again instead.
+        return [TopicTrend(**row) for row in rows]
     except (TypeError, ValueError):
         return None
 
