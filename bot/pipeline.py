@@ -450,7 +450,7 @@ def _trends_from_stats(stats: dict) -> list[TopicTrend] | None:
     # Rows stored before trends compared picks with picks were lists: computed again instead.
     try:
         return [TopicTrend(**row) for row in rows]
-    except TypeError:
+    except (TypeError, ValueError):
         return None
 
 

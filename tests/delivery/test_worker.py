@@ -7,6 +7,7 @@ tested against their HTTP fakes in their own modules.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,11 +18,13 @@ from paperwire.bot.delivery.worker import (
     ChatGone,
     ChatMoved,
     DeliveryWorker,
+    InDoubt,
     PlatformStopped,
     Rejected,
     RetryLater,
     Sent,
     SendOutcome,
+    worker_name,
 )
 from paperwire.bot.models import Curation
 from paperwire.bot.store import outbox
@@ -232,3 +235,51 @@ async def test_moving_to_a_chat_that_already_has_the_messages_sends_them_once(db
     assert [chat for chat, _, _ in platform.sent].count("-100") == 0
     result = await statuses(db)
     assert [result[("-100", i)] for i in range(3)] == ["cancelled"] * 3
+
+
+def test_every_worker_has_its_own_name() -> None:
+    names = {worker_name("telegram"), worker_name("telegram"), worker_name("slack")}
+    assert len(names) == 3
+    host, pid, platform, _ = worker_name("slack").rsplit(":", 3)
+    assert platform == "slack" and pid == str(os.getpid()) and host
+
+
+async def test_releasing_claims_touches_only_this_workers_rows_on_its_platform(db: Database) -> None:
+    digest_id = await make_digest(db)
+    await plan(db, digest_id, ["a"])
+    async with db.begin() as connection:
+        await outbox.plan_messages(
+            connection, digest_id=digest_id, platform="other", chat_id="a", payloads=[{"text": "x"}]
+        )
+        mine = await outbox.claim_due(connection, platform="test", worker="w", limit=10)
+        theirs = await outbox.claim_due(connection, platform="other", worker="w", limit=10)
+        assert mine and theirs
+        assert await outbox.release_claims(connection, "w", "test") == len(mine)
+        still = await connection.execute(select(deliveries.c.status).where(deliveries.c.platform == "other"))
+        assert set(still.scalars()) == {"sending"}
+
+
+@pytest.mark.parametrize("policy", ["resend", "skip"])
+async def test_a_send_without_an_answer_is_resent_at_most_once(db: Database, policy: str) -> None:
+    digest_id = await make_digest(db)
+    await plan(db, digest_id, ["a"], messages=1)
+    platform = ScriptedPlatform()
+    platform.script["a"] = [InDoubt("read timeout"), InDoubt("read timeout"), InDoubt("read timeout")]
+    await run_until_idle(worker(db, platform, in_flight=policy, doubt_retry_seconds=0.01))
+    async with db.connect() as connection:
+        row = (await connection.execute(select(deliveries))).one()
+    assert row.status == "in_doubt" and row.in_doubt
+    assert row.attempts == (2 if policy == "resend" else 1)
+
+
+async def test_a_chat_that_keeps_timing_out_is_paused_with_its_reason(db: Database) -> None:
+    digest_id = await make_digest(db)
+    await plan(db, digest_id, ["slow", "fine"], messages=4)
+    platform = ScriptedPlatform()
+    platform.script["slow"] = [InDoubt("read timeout")] * 10
+    await run_until_idle(worker(db, platform, doubt_retry_seconds=0.01, pause_after_doubts=3))
+    async with db.connect() as connection:
+        rows = (await connection.execute(select(deliveries).where(deliveries.c.chat_id == "slow"))).all()
+    assert "paused" in {row.status for row in rows}
+    assert all("keeps" in (row.last_error or "") or "paused" in (row.last_error or "") for row in rows if row.status == "paused")
+    assert [index for chat, index, _ in platform.sent if chat == "fine"] == [0, 1, 2, 3]
