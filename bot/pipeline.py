@@ -31,6 +31,8 @@ from paperwire.bot.text.clean import clean_paper
 if TYPE_CHECKING:
     from paperwire.bot.summarize.factory import Judge
 
+# Trends look back this many calendar days and average over the days stored in them.
+TREND_WINDOW_DAYS = 30
 # How a chat's taste re-ranks a curated day: (its picks, the global picks it ranked down).
 Rerank = Callable[[Curation], tuple[list[Pick], list[Exclusion]]]
 log = logging.getLogger(__name__)
@@ -403,17 +405,27 @@ class Pipeline:
         return await self.trends(list_day)
 
     async def trends(self, list_day: date) -> list[TopicTrend]:
-        """Today's topic mix against the trailing 7 and 30 days of stored lists."""
+        """Each topic's picks and listed papers on the day, against the earlier days stored in
+        the trailing TREND_WINDOW_DAYS: picks against picks, listed against listed."""
+        start = list_day - timedelta(days=TREND_WINDOW_DAYS)
         async with self.db.connect() as connection:
-            counts = await curation_store.topic_counts_by_day(connection, list_day - timedelta(days=30), list_day)
-        today = counts.get(list_day, {})
-        week = [day for day in counts if list_day - timedelta(days=7) <= day < list_day]
-        month = [day for day in counts if day < list_day]
+            listed = await curation_store.topic_counts_by_day(connection, start, list_day)
+            picked = await curation_store.pick_counts_by_day(connection, start, list_day)
+        listed_before = [day for day in listed if day < list_day]
+        picked_before = [day for day in picked if day < list_day]
         result = []
         for topic in self.taxonomy.topics:
-            avg7 = sum(counts[day].get(topic.id, 0) for day in week) / len(week) if week else 0.0
-            avg30 = sum(counts[day].get(topic.id, 0) for day in month) / len(month) if month else 0.0
-            result.append(TopicTrend(topic=topic.id, today=today.get(topic.id, 0), avg_7d=avg7, avg_30d=avg30))
+            result.append(
+                TopicTrend(
+                    topic=topic.id,
+                    picked=picked.get(list_day, {}).get(topic.id, 0),
+                    listed=listed.get(list_day, {}).get(topic.id, 0),
+                    picked_avg=_average(picked, picked_before, topic.id),
+                    listed_avg=_average(listed, listed_before, topic.id),
+                    picked_days=len(picked_before),
+                    listed_days=len(listed_before),
+                )
+            )
         return result
 
     async def latest_list_day(self) -> date | None:
@@ -448,6 +460,10 @@ async def store_result(
         completion_tokens=result.completion_tokens,
         calls=result.calls,
     )
+
+
+def _average(counts: dict[date, dict[str, int]], days: list[date], topic: str) -> float:
+    return sum(counts[day].get(topic, 0) for day in days) / len(days) if days else 0.0
 
 
 def _spend_of(results: Sequence[SummaryResult]) -> LLMSpend:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from sqlalchemy.exc import DBAPIError
+
 from paperwire.bot.app import (
     Services,
     archive_pages,
@@ -347,7 +349,8 @@ async def _publish(
                 )
                 return 0
             plan = await plan_publication(
-                services.pipeline, services.db, day, targets, renderers(), write=not args.dry_run
+                services.pipeline, services.db, day, targets, renderers(settings.digest.empty_day_notice),
+                write=not args.dry_run,
             )
             if plan is None:
                 print(f"paperwire: no papers that day ({day}); nothing to publish", file=sys.stderr)
@@ -392,6 +395,14 @@ async def _publish(
                 doubts = await outbox.doubt_counts(connection, plan.digest_ids)
     except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
+    except (DBAPIError, OSError) as error:
+        # The database went away mid-way: what was planned and sent is recorded; a rerun
+        # plans the chats that are missing and sends the rest.
+        problem = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
+        raise Failure(
+            f"the database became unreachable ({type(error).__name__}: {problem}); "
+            "run publish again once it is back: it plans and sends only what is missing"
+        ) from None
     undelivered = sum(count for status, count in counts.items() if status != "sent")
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     print(f"published list day {day} to {len(plan.targets)} chats: {summary}")

@@ -412,7 +412,8 @@ class DeliveryWorker:
         async with self.db.begin() as connection:
             match outcome:
                 case Sent(remote_id=remote_id):
-                    await outbox.mark_sent(connection, delivery.id, remote_id)
+                    # The chat's next message keeps its pace whichever replica sends it.
+                    await outbox.mark_sent(connection, delivery.id, remote_id, next_gap=chat_pacer.interval)
                     self._chat_doubts.pop(delivery.chat_id, None)
                     self._count("messages_sent", platform)
                 case InDoubt(reason=reason):

@@ -207,11 +207,37 @@ async def _attach_parents(connection: AsyncConnection, claimed: list[Delivery]) 
         item.parent_remote_id = parents.get((item.digest_id, item.platform, item.chat_id))
 
 
-async def mark_sent(connection: AsyncConnection, delivery_id: int, remote_id: str | None) -> None:
+async def mark_sent(
+    connection: AsyncConnection, delivery_id: int, remote_id: str | None, *, next_gap: float = 0.0
+) -> None:
+    """Record a delivered message; with `next_gap`, its chat's next message waits that long.
+
+    The gap is kept in the outbox, not only in the sender's memory, so a chat's next message
+    sent by another replica still keeps the chat's pace.
+    """
+    now = _now()
+    row = (
+        await connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(status=SENT, remote_id=remote_id, sent_at=now, lease_until=None, last_error=None)
+            .returning(deliveries.c.digest_id, deliveries.c.platform, deliveries.c.chat_id, deliveries.c.message_index)
+        )
+    ).first()
+    if row is None or next_gap <= 0:
+        return
+    ready = now + timedelta(seconds=next_gap)
     await connection.execute(
         update(deliveries)
-        .where(deliveries.c.id == delivery_id)
-        .values(status=SENT, remote_id=remote_id, sent_at=_now(), lease_until=None, last_error=None)
+        .where(
+            deliveries.c.digest_id == row.digest_id,
+            deliveries.c.platform == row.platform,
+            deliveries.c.chat_id == row.chat_id,
+            deliveries.c.message_index == row.message_index + 1,
+            deliveries.c.status == PENDING,
+            deliveries.c.not_before < ready,
+        )
+        .values(not_before=ready)
     )
 
 

@@ -137,9 +137,10 @@ async def test_trends_compare_today_with_trailing_days(db: Database) -> None:
     assert digest is not None
     by_topic = {trend.topic: trend for trend in digest.trends}
     assert set(by_topic) == {t.id for t in pipeline.taxonomy.topics}
-    assert sum(t.today for t in digest.trends) > 0
-    assert any(t.avg_7d > 0 for t in digest.trends)  # the day before counts
-    assert all(t.avg_7d == t.avg_30d for t in digest.trends)  # one earlier day in both windows
+    assert sum(t.listed for t in digest.trends) > 0
+    assert sum(t.picked for t in digest.trends) == len(digest.entries)  # picks counted as picks
+    assert all(t.listed_days == 1 for t in digest.trends)  # the day before is the one stored
+    assert any(t.listed_avg > 0 for t in digest.trends)
 
 
 async def test_an_empty_day_builds_nothing(db: Database) -> None:
