@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -214,7 +214,7 @@ class Pipeline:
             "completion_tokens": card_spend.completion_tokens,
             "claims_checked": sum(r.claims_checked for r in results),
             "claims_dropped": sum(r.claims_dropped for r in results),
-            "trends": [[t.topic, t.today, t.avg_7d, t.avg_30d] for t in trends],
+            "trends": [asdict(trend) for trend in trends],
             **card_spend.as_dict("card"),
             **judge_spend.as_dict("judge"),
         }
@@ -435,12 +435,13 @@ class Pipeline:
 
 
 def _trends_from_stats(stats: dict) -> list[TopicTrend] | None:
+    """The trends a digest was stored with; None when it has none in today's shape (recomputed)."""
     rows = stats.get("trends") if isinstance(stats, dict) else None
-    if not isinstance(rows, list):
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         return None
     try:
-        return [TopicTrend(topic=str(t), today=int(n), avg_7d=float(a7), avg_30d=float(a30)) for t, n, a7, a30 in rows]
-    except (TypeError, ValueError):
+        return [TopicTrend(**row) for row in rows]
+    except TypeError:
         return None
 
 
