@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -35,10 +36,17 @@ def clean_environment(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+CPU: list[float] = []  # CPU seconds (user + system) of each run, on a shared machine the honest figure
+
+
 def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run([str(PAPERWIRE), *argv], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
-    return result, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return result, elapsed
 
 
 def broken_configurations() -> None:
@@ -85,18 +93,24 @@ def offline(runs: int) -> None:
         data = Path(folder) / "data"
         built, _ = run(["digest", "--source", "sample"], clean_environment(data), Path(folder))
         assert built.returncode == 0, built.stderr
-        baseline = [run(["ask", "help"], clean_environment(data), Path(folder))[1] for _ in range(runs)]
-        print(f"`ask help` (start-up alone): median {statistics.median(baseline):.2f} s over {runs} runs")
+        baseline = []
+        for _ in range(runs):
+            baseline.append(run(["ask", "help"], clean_environment(data), Path(folder))[1])
+        print(
+            f"`ask help` (start-up alone): median {statistics.median(baseline):.2f} s wall, "
+            f"{statistics.median(CPU[-runs:]):.2f} s CPU over {runs} runs (load average {os.getloadavg()[0]:.1f})"
+        )
         for name, extra in networks.items():
             env = clean_environment(data, **extra)
             paper = [run(["ask", "paper 2602.99999"], env, Path(folder)) for _ in range(runs)]
+            paper_cpu = statistics.median(CPU[-runs:])
             stored = [run(["digest", "--date", "2026-02-20"], env, Path(folder)) for _ in range(runs)]
             empty = [run(["digest", "--date", "2026-01-07"], env, Path(folder)) for _ in range(runs)]
             answer = paper[-1][0].stdout.strip().splitlines()[:1]
             print(f"network down ({name}):")
             print(
-                f"  ask \"paper 2602.99999\": median {statistics.median(t for _, t in paper):.2f} s, "
-                f"max {max(t for _, t in paper):.2f} s; exit {paper[-1][0].returncode}; "
+                f"  ask \"paper 2602.99999\": median {statistics.median(t for _, t in paper):.2f} s wall "
+                f"({paper_cpu:.2f} s CPU), max {max(t for _, t in paper):.2f} s; exit {paper[-1][0].returncode}; "
                 f"stderr lines {len(paper[-1][0].stderr.strip().splitlines())}; reply: {answer[0][:70] if answer else ''}"
             )
             for label, results in (("digest of a stored day (falls back)", stored), ("digest of a day not stored", empty)):

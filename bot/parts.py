@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import make_url
 
 from paperwire.bot.delivery.worker import DeliveryWorker, Sender
-from paperwire.config.masking import mask_urls
+from paperwire.config.masking import mask_urls, query_secrets
 from paperwire.config.settings import SECRET_KEYS, Settings
 
 if TYPE_CHECKING:  # typing only: the composition root imports this module
@@ -41,6 +41,10 @@ class Redactor:
         password = make_url(settings.database_url).password
         if password:
             self.secrets.append(str(password))
+        # Passwords and keys inside URLs' queries (`?password=`, `?api-key=`), which a
+        # library may quote without the URL around them.
+        for url in (settings.database_url, settings.llm.base_url or ""):
+            self.secrets.extend(query_secrets(url))
         self.secrets = [secret for secret in self.secrets if len(secret) >= 4]
 
     def __call__(self, text: object) -> str:

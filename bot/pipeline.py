@@ -444,8 +444,9 @@ class Pipeline:
 
 
 def _trends_from_stats(stats: dict) -> list[TopicTrend] | None:
+    """The trends a digest was stored with; None when it has none in today's shape (recomputed)."""
     rows = stats.get("trends") if isinstance(stats, dict) else None
-    if not isinstance(rows, list):
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         return None
     # Rows stored before trends compared picks with picks were lists: computed again instead.
     try:

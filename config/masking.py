@@ -46,6 +46,18 @@ def url_secrets(url: str) -> list[str]:
     return found
 
 
+def query_secrets(url: str) -> list[str]:
+    """The values of a URL's secret-looking query parameters and its password, for redaction."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [value for key, value in parse_qsl(parts.query) if _secret_key(key) and value]
+    if parts.password:
+        found.append(parts.password)
+    return found
+
+
 def _token_like(username: str) -> bool:
     # https://TOKEN@host is a common way to pass a bearer token as the user.
     return len(username) >= 20

@@ -22,7 +22,7 @@ from paperwire.handlers.parse import SettingsCommand
 ALL_TOPICS = {"all", "*", "全部", "所有"}
 MAX_TOPIC_NAME_WORDS = 4
 # Why a chat's row is off when the chat itself chose it (not a platform refusal).
-REASON_SETTINGS_ONLY = "settings only, not subscribed"
+REASON_SETTINGS_ONLY = subscription_store.SETTINGS_ONLY
 REASON_UNSUBSCRIBED = "unsubscribed"
 
 

@@ -7,13 +7,16 @@ steps, so a query can match a paper that says the same thing in other words.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from paperwire.bot.models import Paper
+
+if TYPE_CHECKING:  # scikit-learn takes about a second to import: only when a text is embedded
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 DIMENSIONS = 96
 MODEL_FILE = Path(__file__).with_name("lsa.npz")
@@ -22,6 +25,8 @@ MODEL_VERSION = "lsa-1"
 
 def new_vectorizer(vocabulary: list[str] | None = None) -> TfidfVectorizer:
     """The tokenizer and weighting shared by training and use (unigrams and bigrams)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         lowercase=True,
         stop_words="english",
@@ -49,12 +54,17 @@ class TextModel:
 
     def __init__(self, path: Path = MODEL_FILE) -> None:
         with np.load(path, allow_pickle=False) as data:
-            vocabulary = [str(term) for term in data["vocabulary"]]
-            idf = data["idf"].astype(np.float32)
+            self._vocabulary = [str(term) for term in data["vocabulary"]]
+            self._idf = data["idf"].astype(np.float32)
             self.components = data["components"].astype(np.float32).T.copy()  # terms x dimensions
-        self.vectorizer = new_vectorizer(vocabulary)
-        self.vectorizer.idf_ = idf
         self.version = MODEL_VERSION
+
+    @cached_property
+    def vectorizer(self) -> TfidfVectorizer:
+        """Built on first use, so commands that embed nothing start without scikit-learn."""
+        vectorizer = new_vectorizer(self._vocabulary)
+        vectorizer.idf_ = self._idf
+        return vectorizer
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

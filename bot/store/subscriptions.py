@@ -216,6 +216,9 @@ async def move_chat(
 
 
 REMOVED_FROM_CONFIG = "removed from the configuration"
+# A chat that typed `settings` without subscribing (handlers/subscribing.py): once the
+# configuration names it, the configuration is its subscription.
+SETTINGS_ONLY = "settings only, not subscribed"
 
 
 @dataclass(slots=True)
@@ -245,7 +248,8 @@ def plan_chat_sync(rows: list[Subscription], configured: list[ConfiguredChat]) -
 
     A configured chat is added, or its language and topics set to the settings'; one the
     settings no longer name is switched off (its history stays). A chat switched off after a
-    permanent error stays off; one switched off because it left the settings comes back.
+    permanent error, or by its own `unsubscribe`, stays off; one switched off because it left
+    the settings, or that only ever set its settings, is on.
     Pure: `sync_configured_chats` writes the plan, a dry run only looks at it.
     """
     sync = ChatSync()
@@ -262,7 +266,7 @@ def plan_chat_sync(rows: list[Subscription], configured: list[ConfiguredChat]) -
             sync.added.append(new)
             result[key] = new
             continue
-        back = not row.active and row.deactivated_reason == REMOVED_FROM_CONFIG
+        back = not row.active and row.deactivated_reason in (REMOVED_FROM_CONFIG, SETTINGS_ONLY)
         if row.origin != "config" or sorted(row.topics) != topics or row.language != chat.language or back:
             updated = replace(row, origin="config", topics=topics, language=chat.language)
             if back:

@@ -207,18 +207,18 @@ async def test_configured_chats_follow_the_configuration_on_every_publish(tmp_pa
 
 
 def test_a_chats_topics_never_reach_below_the_cut(tmp_path: Path) -> None:
-    chats = '[{"id": "-1001", "topics": ["agentic-rl"]}]'
+    digest = paperwire(tmp_path, "digest", "--source", "sample", PAPERWIRE_DIGEST__MAX_PAPERS="2")
+    assert digest.returncode == 0, digest.stderr
+    below = rows(tmp_path, "SELECT p.arxiv_id, p.title FROM exclusions e JOIN papers p ON p.arxiv_id = e.arxiv_id WHERE e.kind = 'below_cut'")
+    assert below
+    chats = '[{"id": "-1001", "topics": ["agentic-rl", "efficient-llm", "multi-agent", "rlvr-alignment"]}]'
     result = paperwire(
-        tmp_path, "publish", "--source", "sample", "--dry-run",
+        tmp_path, "publish", "--dry-run", "--date", SAMPLE_DAY,
         PAPERWIRE_TELEGRAM__CHATS=chats, PAPERWIRE_DIGEST__MAX_PAPERS="2",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    digest = paperwire(tmp_path, "digest", "--source", "sample", PAPERWIRE_DIGEST__MAX_PAPERS="2")
-    below = [line for line in digest.stdout.splitlines() if "the picks were stronger" in line]
-    assert below
-    for line in below:
-        title = line.split("|")[1].strip().strip("*")[:30]
-        assert title not in result.stdout, title
+    for arxiv_id, title in below:
+        assert arxiv_id not in result.stdout and title[:30] not in result.stdout, title
 
 
 # ------------------------------------------------------------------ idempotency
