@@ -193,18 +193,12 @@ async def deliver_slot(
 async def _plan(
     services: Services, day: date, targets: list[Target], wake: Callable[[], None] | None, result: SlotResult
 ) -> None:
-    render = renderers()
-    # The first chat alone, then the rest: sending starts while the others are planned.
-    for batch in (targets[:1], targets[1:]):
-        if not batch:
-            continue
-        plan = await plan_publication(services.pipeline, services.db, day, batch, render)
-        if plan is None:
-            return
-        result.planned.extend(plan.targets)
-        result.messages += plan.rows_added
-        if wake is not None:
-            wake()
+    # Planned in pages (a small one first): `wake` after each, so sending starts at once.
+    plan = await plan_publication(services.pipeline, services.db, day, targets, renderers(), on_page=wake)
+    if plan is None:
+        return
+    result.planned.extend(plan.targets)
+    result.messages += plan.rows_added
 
 
 async def _slot_subscribers(

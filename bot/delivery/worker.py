@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from paperwire.bot.delivery.ratelimit import KeyedPacers, Pacer
 from paperwire.bot.metrics import Metrics
 from paperwire.bot.store import outbox
@@ -133,6 +135,13 @@ class DeliveryWorker:
         self._chat_pacers = KeyedPacers(sender.chat_rate)
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        # Outcomes waiting to be written, in one transaction per batch (see `_flush`).
+        self._outcomes: list[tuple[Delivery, SendOutcome, Pacer]] = []
+        self._flushed = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._payloads: dict[int, dict] = {}  # shared payloads already read, by id
+        # Claim when this many sends are free (or nothing is in flight): fewer, larger claims.
+        self.claim_batch = max(1, concurrency // 4)
 
     def wake(self) -> None:
         """New rows were planned: look now instead of at the next poll."""
@@ -149,14 +158,26 @@ class DeliveryWorker:
             while not stop.is_set() and self.stopped_reason is None:
                 claimed = await self._claim(digest_ids)
                 if not claimed and not self._tasks:
+                    if self._flusher is not None and not self._flusher.done():
+                        # Outcomes being written make the chats' next messages due: look again then.
+                        await asyncio.wait([self._flusher], timeout=self.poll_seconds)
+                        continue
                     if until_idle and await self._idle(digest_ids):
                         return
                     await self._sleep(stop, await self._pause_before_next(digest_ids))
                     continue
-                if self._tasks:
-                    await asyncio.wait(self._tasks, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+                await self._wait_for_room()
         finally:
             await self._drain()
+
+    async def _wait_for_room(self) -> None:
+        """Until `claim_batch` sends are free, everything in flight is done, or a poll passes."""
+        deadline = asyncio.get_running_loop().time() + self.poll_seconds
+        while self._tasks and self.concurrency - len(self._tasks) < self.claim_batch:
+            timeout = deadline - asyncio.get_running_loop().time()
+            if timeout <= 0:
+                return
+            await asyncio.wait(self._tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
 
     async def _claim(self, digest_ids: list[int] | None) -> list[Delivery]:
         free = self.concurrency - len(self._tasks)
@@ -171,7 +192,10 @@ class DeliveryWorker:
                 lease_seconds=self.lease_seconds,
                 reclaim_expired=self.in_flight == "resend",
                 digest_ids=digest_ids,
+                payload_cache=self._payloads,
             )
+        if len(self._payloads) > 4096:  # several days' digests; start afresh rather than grow
+            self._payloads.clear()
         for delivery in claimed:
             task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.id}")
             self._tasks.add(task)
@@ -206,6 +230,9 @@ class DeliveryWorker:
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self._flush_all()
         async with self.db.begin() as connection:
             released = await outbox.release_claims(connection, self.name)
         if released:
@@ -225,61 +252,91 @@ class DeliveryWorker:
         except Exception as error:  # a sender bug must not stop the worker
             log.exception("%s: unexpected error sending message %d", self.platform, delivery.id)
             outcome = RetryLater(after=self._backoff(delivery), reason=f"unexpected error: {error!r}")
-        try:
-            await self._record(delivery, outcome, chat_pacer)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # The row keeps its claim and lease; when the lease runs out it is due again.
-            log.exception("%s: could not record the outcome of message %d", self.platform, delivery.id)
+        self._outcomes.append((delivery, outcome, chat_pacer))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_all(), name=f"record-{self.platform}")
+
+    async def _flush_all(self) -> None:
+        """Write the outcomes gathered so far, one transaction per batch, until none is left.
+
+        Sends finishing while a batch is written form the next batch, so a busy worker
+        writes many outcomes per commit and an idle one writes each at once.
+        """
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, []
+            try:
+                await self._record_batch(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The rows keep their claim and lease; when the lease runs out they are due again.
+                log.exception("%s: could not record the outcome of %d messages", self.platform, len(batch))
+
+    async def _record_batch(self, batch: list[tuple[Delivery, SendOutcome, Pacer]]) -> None:
+        now = datetime.now(UTC)
+        sent = [
+            outbox.SentMessage(delivery, outcome.remote_id, now + timedelta(seconds=chat_pacer.interval))
+            for delivery, outcome, chat_pacer in batch
+            if isinstance(outcome, Sent)
+        ]
+        others = [item for item in batch if not isinstance(item[1], Sent)]
+        async with self.db.begin() as connection:
+            await outbox.record_sent(connection, sent)
+            for delivery, outcome, chat_pacer in others:
+                await self._record(connection, delivery, outcome, chat_pacer)
+        for _ in sent:
+            self._count("messages_sent", self.platform)
+        # Hooks run after the outbox change committed; they touch subscriptions only.
+        for delivery, outcome, _pacer in others:
+            try:
+                if isinstance(outcome, ChatGone) and self.on_chat_gone:
+                    await self.on_chat_gone(self.platform, delivery.chat_id, outcome.reason)
+                if isinstance(outcome, ChatMoved) and self.on_chat_moved:
+                    await self.on_chat_moved(self.platform, delivery.chat_id, outcome.new_chat_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: could not update the subscription of chat %s", self.platform, delivery.chat_id)
 
     def _backoff(self, delivery: Delivery) -> float:
         return min(self.backoff_base * 2 ** max(delivery.attempts - 1, 0), 300.0)
 
-    async def _record(self, delivery: Delivery, outcome: SendOutcome, chat_pacer: Pacer) -> None:
+    async def _record(self, connection: AsyncConnection, delivery: Delivery, outcome: SendOutcome, chat_pacer: Pacer) -> None:
+        """Apply one outcome other than `Sent` (those are written together) in the batch's transaction."""
         platform = self.platform
-        async with self.db.begin() as connection:
-            match outcome:
-                case Sent(remote_id=remote_id):
-                    await outbox.mark_sent(connection, delivery.id, remote_id)
-                    self._count("messages_sent", platform)
-                case RetryLater(after=after, reason=reason, scope=scope):
-                    if delivery.attempts >= self.max_attempts:
-                        log.error("%s: giving up on message %d to %s after %d attempts: %s",
-                                  platform, delivery.id, delivery.chat_id, delivery.attempts, reason)
-                        await outbox.fail(connection, delivery.id, reason)
-                        self._count("messages_failed", platform, "attempts")
-                        return
-                    delay = max(after, 0.0) or self._backoff(delivery)
-                    (self._platform_pacer if scope == "platform" else chat_pacer).block_until(delay)
-                    retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-                    await outbox.release(connection, delivery.id, retry_at=retry_at, error=reason)
-                    log.info("%s: message %d to %s will be retried in %.1fs: %s",
-                             platform, delivery.id, delivery.chat_id, delay, reason)
-                    self._count("messages_retried", platform, reason.split(":")[0][:40])
-                case ChatGone(reason=reason):
-                    cancelled = await outbox.cancel_chat(connection, platform, delivery.chat_id, reason)
-                    log.warning("%s: chat %s is gone (%s); deactivated, %d messages cancelled",
-                                platform, delivery.chat_id, reason, cancelled)
-                    self._count("chats_deactivated", platform)
-                case ChatMoved(new_chat_id=new_id):
-                    moved = await outbox.move_chat(connection, platform, delivery.chat_id, new_id)
-                    log.info("%s: chat %s moved to %s; %d messages follow it", platform, delivery.chat_id, new_id, moved)
-                case Rejected(reason=reason):
+        match outcome:
+            case RetryLater(after=after, reason=reason, scope=scope):
+                if delivery.attempts >= self.max_attempts:
+                    log.error("%s: giving up on message %d to %s after %d attempts: %s",
+                              platform, delivery.id, delivery.chat_id, delivery.attempts, reason)
                     await outbox.fail(connection, delivery.id, reason)
-                    log.error("%s: message %d to %s refused: %s", platform, delivery.id, delivery.chat_id, reason)
-                    self._count("messages_failed", platform, "rejected")
-                case PlatformStopped(reason=reason):
-                    await outbox.release(connection, delivery.id, retry_at=datetime.now(UTC), error=reason)
-                    if self.stopped_reason is None:
-                        log.critical("%s: STOPPING ALL SENDS: %s. Fix the credentials and restart; "
-                                     "nothing queued is lost.", platform, reason)
-                    self.stopped_reason = reason
-        # Hooks run after the outbox change committed; they touch subscriptions only.
-        if isinstance(outcome, ChatGone) and self.on_chat_gone:
-            await self.on_chat_gone(platform, delivery.chat_id, outcome.reason)
-        if isinstance(outcome, ChatMoved) and self.on_chat_moved:
-            await self.on_chat_moved(platform, delivery.chat_id, outcome.new_chat_id)
+                    self._count("messages_failed", platform, "attempts")
+                    return
+                delay = max(after, 0.0) or self._backoff(delivery)
+                (self._platform_pacer if scope == "platform" else chat_pacer).block_until(delay)
+                retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+                await outbox.release(connection, delivery.id, retry_at=retry_at, error=reason)
+                log.info("%s: message %d to %s will be retried in %.1fs: %s",
+                         platform, delivery.id, delivery.chat_id, delay, reason)
+                self._count("messages_retried", platform, reason.split(":")[0][:40])
+            case ChatGone(reason=reason):
+                cancelled = await outbox.cancel_chat(connection, platform, delivery.chat_id, reason)
+                log.warning("%s: chat %s is gone (%s); deactivated, %d messages cancelled",
+                            platform, delivery.chat_id, reason, cancelled)
+                self._count("chats_deactivated", platform)
+            case ChatMoved(new_chat_id=new_id):
+                moved = await outbox.move_chat(connection, platform, delivery.chat_id, new_id)
+                log.info("%s: chat %s moved to %s; %d messages follow it", platform, delivery.chat_id, new_id, moved)
+            case Rejected(reason=reason):
+                await outbox.fail(connection, delivery.id, reason)
+                log.error("%s: message %d to %s refused: %s", platform, delivery.id, delivery.chat_id, reason)
+                self._count("messages_failed", platform, "rejected")
+            case PlatformStopped(reason=reason):
+                await outbox.release(connection, delivery.id, retry_at=datetime.now(UTC), error=reason)
+                if self.stopped_reason is None:
+                    log.critical("%s: STOPPING ALL SENDS: %s. Fix the credentials and restart; "
+                                 "nothing queued is lost.", platform, reason)
+                self.stopped_reason = reason
 
     def _count(self, name: str, platform: str, reason: str | None = None) -> None:
         if self.metrics is None:

@@ -1,31 +1,41 @@
 """The outbox: planned messages, claimed by workers with a lease, recorded the moment they are sent.
 
-A message of a chat becomes claimable only once every earlier message of the same digest
-to that chat has been sent (or given up), so chats receive the overview first and the
-cards in order, and a Slack card always finds its parent's `ts`.
+A chat's first message of a digest is `pending`; each later one is `waiting` until the one
+before it is sent (or given up), then becomes `pending`, due once the chat may take another
+message. So chats receive the overview first and the cards in order, a Slack card always
+finds its parent's `ts`, and a claim only reads the next due `pending` rows, in the order of
+`ix_deliveries_claim`, however many rows are planned behind them.
+
+A digest's rendered messages are stored once (`delivery_payloads`) and shared by every
+chat planned with them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import JSON, bindparam, case, delete, exists, func, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paperwire.bot.store.papers import dialect_insert
-from paperwire.bot.store.schema import deliveries
+from paperwire.bot.store.schema import deliveries, delivery_payloads
 
-PENDING, SENDING, SENT, FAILED, CANCELLED, ABANDONED = (
+PENDING, SENDING, SENT, FAILED, CANCELLED, ABANDONED, WAITING = (
     "pending",
     "sending",
     "sent",
     "failed",
     "cancelled",
     "abandoned",
+    "waiting",  # behind an earlier message of its chat that is not sent yet
 )
-OPEN_STATUSES = (PENDING, SENDING)
+OPEN_STATUSES = (PENDING, SENDING, WAITING)
+CLOSED_STATUSES = (SENT, FAILED, CANCELLED, ABANDONED)
+# Rows a planning statement inserts at once (well under SQLite's and asyncpg's parameter limits).
+PLAN_BATCH_ROWS = 1000
 
 
 @dataclass(slots=True)
@@ -37,13 +47,84 @@ class Delivery:
     platform: str
     chat_id: str
     message_index: int
-    payload: dict[str, Any]
+    payload: dict[str, Any]  # shared between rows of one payload: read it, never change it
     attempts: int
     parent_remote_id: str | None = None
+    payload_id: int | None = None  # the shared payload's id (senders may cache what they make of it)
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A send to record: the row, the platform's id for it, and when the chat may have the next one."""
+
+    delivery: Delivery
+    remote_id: str | None
+    next_due: datetime | None = None
+
+
+def row_payload() -> Any:
+    """A row's message as a column expression: its shared payload, or its own."""
+    shared = select(delivery_payloads.c.payload).where(delivery_payloads.c.id == deliveries.c.payload_id)
+    return func.coalesce(deliveries.c.payload, shared.scalar_subquery(), type_=JSON)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+async def store_payloads(connection: AsyncConnection, payloads: Sequence[dict[str, Any]]) -> list[int]:
+    """Store rendered messages once; their ids, in order, for any number of chats to share."""
+    if not payloads:
+        return []
+    now = _now()
+    statement = insert(delivery_payloads).returning(delivery_payloads.c.id, sort_by_parameter_order=True)
+    rows = await connection.execute(statement, [{"payload": payload, "created_at": now} for payload in payloads])
+    return [row.id for row in rows]
+
+
+async def plan_chats(
+    connection: AsyncConnection,
+    *,
+    digest_id: int,
+    platform: str,
+    chats: Iterable[tuple[str, Sequence[int]]],
+    not_before: datetime | None = None,
+) -> int:
+    """One row per (chat, stored payload id), in batches; rows that already exist are left alone.
+
+    Returns rows added. A chat's first message is due at `not_before` (default now), the
+    rest wait for the message before them.
+    """
+    now = _now()
+    due = not_before or now
+    statement = (
+        dialect_insert(connection, deliveries)
+        .on_conflict_do_nothing(index_elements=["digest_id", "platform", "chat_id", "message_index"])
+        .returning(deliveries.c.id)
+    )
+    added = 0
+    batch: list[dict[str, Any]] = []
+    for chat_id, payload_ids in chats:
+        for index, payload_id in enumerate(payload_ids):
+            batch.append(
+                {
+                    "digest_id": digest_id,
+                    "platform": platform,
+                    "chat_id": chat_id,
+                    "message_index": index,
+                    "payload_id": payload_id,
+                    "status": WAITING if index else PENDING,
+                    "attempts": 0,
+                    "not_before": due,
+                    "created_at": now,
+                }
+            )
+        if len(batch) >= PLAN_BATCH_ROWS:
+            added += len((await connection.execute(statement, batch)).all())
+            batch = []
+    if batch:
+        added += len((await connection.execute(statement, batch)).all())
+    return added
 
 
 async def plan_messages(
@@ -55,33 +136,13 @@ async def plan_messages(
     payloads: list[dict[str, Any]],
     not_before: datetime | None = None,
 ) -> int:
-    """Write one row per message; rows that already exist are left alone. Returns rows added."""
+    """Plan one chat's messages (their payloads stored for it alone). Returns rows added."""
     if not payloads:
         return 0
-    now = _now()
-    insert = dialect_insert(connection, deliveries).on_conflict_do_nothing(
-        index_elements=["digest_id", "platform", "chat_id", "message_index"]
+    payload_ids = await store_payloads(connection, payloads)
+    return await plan_chats(
+        connection, digest_id=digest_id, platform=platform, chats=[(chat_id, payload_ids)], not_before=not_before
     )
-    before = await count_rows(connection, digest_id=digest_id, platform=platform, chat_id=chat_id)
-    await connection.execute(
-        insert,
-        [
-            {
-                "digest_id": digest_id,
-                "platform": platform,
-                "chat_id": chat_id,
-                "message_index": index,
-                "payload": payload,
-                "status": PENDING,
-                "attempts": 0,
-                "not_before": not_before or now,
-                "created_at": now,
-            }
-            for index, payload in enumerate(payloads)
-        ],
-    )
-    after = await count_rows(connection, digest_id=digest_id, platform=platform, chat_id=chat_id)
-    return after - before
 
 
 async def count_rows(connection: AsyncConnection, **where: Any) -> int:
@@ -101,36 +162,32 @@ async def claim_due(
     reclaim_expired: bool = True,
     digest_ids: list[int] | None = None,
     now: datetime | None = None,
+    payload_cache: dict[int, dict[str, Any]] | None = None,
 ) -> list[Delivery]:
-    """Claim up to `limit` due rows, the next message of each chat only.
+    """Claim up to `limit` due rows (only ever the next message of a chat is pending).
 
     An expired lease means a worker died mid-send; with `reclaim_expired` the row is sent
-    again (it may have gone out: the "resend" in-flight policy).
+    again (it may have gone out: the "resend" in-flight policy). `payload_cache` (payload
+    id -> payload) saves reading a shared payload again; it is filled with what was read.
     """
     now = now or _now()
-    earlier = deliveries.alias("earlier")
-    due = deliveries.c.status == PENDING
     if reclaim_expired:
-        due = due | ((deliveries.c.status == SENDING) & (deliveries.c.lease_until < now))
-    blocked_by_earlier = exists().where(
-        and_(
-            earlier.c.digest_id == deliveries.c.digest_id,
-            earlier.c.platform == deliveries.c.platform,
-            earlier.c.chat_id == deliveries.c.chat_id,
-            earlier.c.message_index < deliveries.c.message_index,
-            earlier.c.status.in_(OPEN_STATUSES),
+        # Few rows are ever `sending` (what workers hold), so this reads few index entries.
+        await connection.execute(
+            update(deliveries)
+            .where(deliveries.c.platform == platform, deliveries.c.status == SENDING, deliveries.c.lease_until < now)
+            .values(status=PENDING, claimed_by=None, lease_until=None)
         )
-    )
     candidates = (
         select(deliveries.c.id)
-        .where(deliveries.c.platform == platform, due, deliveries.c.not_before <= now, ~blocked_by_earlier)
+        .where(deliveries.c.platform == platform, deliveries.c.status == PENDING, deliveries.c.not_before <= now)
         .order_by(deliveries.c.not_before, deliveries.c.id)
         .limit(limit)
     )
     if digest_ids is not None:
         candidates = candidates.where(deliveries.c.digest_id.in_(digest_ids))
     if connection.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=deliveries)
+        candidates = candidates.with_for_update(skip_locked=True)
     statement = (
         update(deliveries)
         .where(deliveries.c.id.in_(candidates.scalar_subquery()))
@@ -146,11 +203,15 @@ async def claim_due(
             deliveries.c.platform,
             deliveries.c.chat_id,
             deliveries.c.message_index,
+            deliveries.c.payload_id,
             deliveries.c.payload,
             deliveries.c.attempts,
         )
     )
     rows = (await connection.execute(statement)).all()
+    payloads = await _shared_payloads(
+        connection, {row.payload_id for row in rows if row.payload_id is not None}, payload_cache
+    )
     claimed = [
         Delivery(
             id=row.id,
@@ -158,14 +219,31 @@ async def claim_due(
             platform=row.platform,
             chat_id=row.chat_id,
             message_index=row.message_index,
-            payload=dict(row.payload),
+            payload=payloads.get(row.payload_id, {}) if row.payload_id is not None else dict(row.payload or {}),
             attempts=row.attempts,
+            payload_id=row.payload_id,
         )
         for row in rows
     ]
     claimed.sort(key=lambda item: item.id)
     await _attach_parents(connection, claimed)
     return claimed
+
+
+async def _shared_payloads(
+    connection: AsyncConnection, ids: set[int], cache: dict[int, dict[str, Any]] | None
+) -> dict[int, dict[str, Any]]:
+    found = {payload_id: cache[payload_id] for payload_id in ids if cache is not None and payload_id in cache}
+    missing = ids - found.keys()
+    if missing:
+        rows = await connection.execute(
+            select(delivery_payloads.c.id, delivery_payloads.c.payload).where(delivery_payloads.c.id.in_(missing))
+        )
+        for row in rows:
+            found[row.id] = dict(row.payload)
+        if cache is not None:
+            cache.update({payload_id: found[payload_id] for payload_id in missing if payload_id in found})
+    return found
 
 
 async def _attach_parents(connection: AsyncConnection, claimed: list[Delivery]) -> None:
@@ -185,12 +263,70 @@ async def _attach_parents(connection: AsyncConnection, claimed: list[Delivery]) 
         item.parent_remote_id = parents.get((item.digest_id, item.platform, item.chat_id))
 
 
-async def mark_sent(connection: AsyncConnection, delivery_id: int, remote_id: str | None) -> None:
+_PROMOTE = (
+    update(deliveries)
+    .where(
+        deliveries.c.digest_id == bindparam("b_digest"),
+        deliveries.c.platform == bindparam("b_platform"),
+        deliveries.c.chat_id == bindparam("b_chat"),
+        deliveries.c.message_index == bindparam("b_index"),
+        deliveries.c.status == WAITING,
+    )
+    .values(status=PENDING, not_before=bindparam("b_due"))
+)
+_MARK_SENT = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("b_id"))
+    .values(status=SENT, remote_id=bindparam("b_remote"), sent_at=bindparam("b_at"), lease_until=None, last_error=None)
+)
+
+
+async def _promote_next(connection: AsyncConnection, done: Iterable[tuple[Any, ...]], due: datetime | None = None) -> None:
+    """The message after each (digest id, platform, chat id, message index, [due]) given up or sent is next."""
+    now = due or _now()
+    parameters = [
+        {
+            "b_digest": key[0],
+            "b_platform": key[1],
+            "b_chat": key[2],
+            "b_index": key[3] + 1,
+            "b_due": (key[4] if len(key) > 4 and key[4] is not None else now),
+        }
+        for key in done
+        if key[0] is not None  # a notice is one message
+    ]
+    if parameters:
+        await connection.execute(_PROMOTE, parameters)
+
+
+async def record_sent(connection: AsyncConnection, sent: Sequence[SentMessage]) -> None:
+    """Record many sends with one statement each for the rows and for the messages behind them."""
+    if not sent:
+        return
+    now = _now()
     await connection.execute(
+        _MARK_SENT, [{"b_id": item.delivery.id, "b_remote": item.remote_id, "b_at": now} for item in sent]
+    )
+    await _promote_next(
+        connection,
+        [
+            (item.delivery.digest_id, item.delivery.platform, item.delivery.chat_id, item.delivery.message_index,
+             item.next_due)
+            for item in sent
+        ],
+    )
+
+
+async def mark_sent(
+    connection: AsyncConnection, delivery_id: int, remote_id: str | None, *, next_due: datetime | None = None
+) -> None:
+    rows = await connection.execute(
         update(deliveries)
         .where(deliveries.c.id == delivery_id)
         .values(status=SENT, remote_id=remote_id, sent_at=_now(), lease_until=None, last_error=None)
+        .returning(deliveries.c.digest_id, deliveries.c.platform, deliveries.c.chat_id, deliveries.c.message_index)
     )
+    await _promote_next(connection, [(*row, next_due) for row in rows])
 
 
 async def release(connection: AsyncConnection, delivery_id: int, *, retry_at: datetime, error: str) -> None:
@@ -213,12 +349,14 @@ async def release_claims(connection: AsyncConnection, worker: str) -> int:
 
 
 async def fail(connection: AsyncConnection, delivery_id: int, error: str) -> None:
-    """Stop trying one message (the platform refused it for good)."""
-    await connection.execute(
+    """Stop trying one message (the platform refused it for good); the chat's next one is due."""
+    rows = await connection.execute(
         update(deliveries)
         .where(deliveries.c.id == delivery_id)
         .values(status=FAILED, lease_until=None, last_error=error[:1000])
+        .returning(deliveries.c.digest_id, deliveries.c.platform, deliveries.c.chat_id, deliveries.c.message_index)
     )
+    await _promote_next(connection, rows.all())
 
 
 async def cancel_chat(connection: AsyncConnection, platform: str, chat_id: str, reason: str) -> int:
@@ -265,9 +403,37 @@ async def move_chat(connection: AsyncConnection, platform: str, old_id: str, new
             deliveries.c.chat_id == old_id,
             deliveries.c.status.in_(OPEN_STATUSES),
         )
-        .values(chat_id=new_id, status=PENDING, lease_until=None, claimed_by=None)
+        .values(
+            chat_id=new_id,
+            status=case((deliveries.c.status == WAITING, WAITING), else_=PENDING),
+            lease_until=None,
+            claimed_by=None,
+        )
     )
+    await _unblock_chat(connection, platform, new_id)
     return result.rowcount or 0
+
+
+async def _unblock_chat(connection: AsyncConnection, platform: str, chat_id: str) -> None:
+    """A waiting row of the chat with no open message before it is due (after rows moved)."""
+    earlier = deliveries.alias("earlier")
+    blocked = exists().where(
+        earlier.c.digest_id == deliveries.c.digest_id,
+        earlier.c.platform == deliveries.c.platform,
+        earlier.c.chat_id == deliveries.c.chat_id,
+        earlier.c.message_index < deliveries.c.message_index,
+        earlier.c.status.in_(OPEN_STATUSES),
+    )
+    await connection.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.platform == platform,
+            deliveries.c.chat_id == chat_id,
+            deliveries.c.status == WAITING,
+            ~blocked,
+        )
+        .values(status=PENDING, not_before=_now())
+    )
 
 
 async def abandon_expired(connection: AsyncConnection, platform: str, now: datetime | None = None) -> int:
@@ -280,8 +446,11 @@ async def abandon_expired(connection: AsyncConnection, platform: str, now: datet
             deliveries.c.lease_until < (now or _now()),
         )
         .values(status=ABANDONED, last_error="in flight when its sender stopped; not resent (in_flight = skip)")
+        .returning(deliveries.c.digest_id, deliveries.c.platform, deliveries.c.chat_id, deliveries.c.message_index)
     )
-    return result.rowcount or 0
+    abandoned = result.all()
+    await _promote_next(connection, abandoned)
+    return len(abandoned)
 
 
 async def open_count(
@@ -330,3 +499,35 @@ async def sent_remote_ids(connection: AsyncConnection, digest_id: int, platform:
     )
     return [row for row in rows.scalars()]
 
+
+
+async def drop_old_payloads(connection: AsyncConnection, older_than: datetime) -> int:
+    """Forget the messages of closed rows planned before `older_than`; the rows stay.
+
+    What a row says afterwards (who got which digest, when, its remote id, its status) is
+    all that `today`, `excluded` and the delivery history read. Returns payloads dropped.
+    """
+    still_needed = exists().where(
+        deliveries.c.payload_id == delivery_payloads.c.id, deliveries.c.status.in_(OPEN_STATUSES)
+    )
+    old = (
+        await connection.execute(
+            select(delivery_payloads.c.id).where(delivery_payloads.c.created_at < older_than, ~still_needed)
+        )
+    ).scalars().all()
+    for start in range(0, len(old), PLAN_BATCH_ROWS):
+        chunk = old[start : start + PLAN_BATCH_ROWS]
+        await connection.execute(update(deliveries).where(deliveries.c.payload_id.in_(chunk)).values(payload_id=None))
+        await connection.execute(delete(delivery_payloads).where(delivery_payloads.c.id.in_(chunk)))
+    # A notice's payload is its own row's.
+    own = await connection.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.notice_id.is_not(None),
+            deliveries.c.payload.is_not(None),
+            deliveries.c.status.in_(CLOSED_STATUSES),
+            deliveries.c.created_at < older_than,
+        )
+        .values(payload=null())
+    )
+    return len(old) + (own.rowcount or 0)

@@ -153,6 +153,47 @@ async def upsert_subscription(
     return stored
 
 
+async def add_missing(
+    connection: AsyncConnection,
+    platform: str,
+    chats: list[tuple[str, list[str], str | None]],
+    *,
+    origin: str = "config",
+    now: datetime | None = None,
+) -> int:
+    """Create a row for each (chat id, topics, language) that has none, in batches; existing
+    rows are left exactly as they are. Returns rows added. Raises ValueError as upsert does."""
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, not {origin!r}")
+    for chat_id, _topics, language in chats:
+        _check_chat(platform, chat_id)
+        check_values(language=language)
+    now = now or datetime.now(UTC)
+    statement = (
+        dialect_insert(connection, subscriptions)
+        .on_conflict_do_nothing(index_elements=[subscriptions.c.platform, subscriptions.c.chat_id])
+        .returning(subscriptions.c.id)
+    )
+    added = 0
+    for start in range(0, len(chats), 1000):
+        rows = [
+            {
+                "platform": platform,
+                "chat_id": chat_id,
+                "origin": origin,
+                "topics": list(topics),
+                "chat_kind": "unknown",
+                "language": language,
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for chat_id, topics, language in chats[start : start + 1000]
+        ]
+        added += len((await connection.execute(statement, rows)).all())
+    return added
+
+
 async def set_active(
     connection: AsyncConnection,
     platform: str,
