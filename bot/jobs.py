@@ -20,6 +20,7 @@ from paperwire.bot.models import LANGUAGES, Language
 from paperwire.bot.sources.errors import FutureDateError, SourceError
 from paperwire.bot.store import digests as digest_store
 from paperwire.bot.store import notices as notice_store
+from paperwire.bot.store import outbox
 from paperwire.bot.store import papers as paper_store
 from paperwire.bot.store import subscriptions as subscription_store
 from paperwire.bot.store.subscriptions import Subscription
@@ -201,6 +202,17 @@ async def _plan(
     result.messages += plan.rows_added
 
 
+async def prune_outbox(services: Services, *, now: datetime | None = None) -> int:
+    """Drop the payloads of messages closed and planned more than the retention ago (daily)."""
+    days = services.settings.database.outbox_retention_days
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    async with services.db.begin() as connection:
+        dropped = await outbox.drop_old_payloads(connection, cutoff)
+    if dropped:
+        log.info("outbox: dropped %d payloads of messages planned before %s", dropped, cutoff.date())
+    return dropped
+
+
 async def _slot_subscribers(
     services: Services, slot: Slot, occurrence: datetime, platforms: Sequence[str]
 ) -> list[Subscription]:
@@ -279,6 +291,7 @@ __all__ = [
     "build_due_digest",
     "deliver_slot",
     "notice_payload",
+    "prune_outbox",
     "slot_of",
 ]
 

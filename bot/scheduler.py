@@ -25,7 +25,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from paperwire.bot.app import Services
-from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot, slot_of
+from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot, prune_outbox, slot_of
 from paperwire.bot.store import subscriptions as subscription_store
 from paperwire.config.settings import ScheduleSettings, parse_hhmm
 
@@ -226,6 +226,10 @@ class ServiceScheduler:
         today = occurrence.astimezone(ZoneInfo(self.schedule.timezone)).date()
         async with self._build_lock:
             result = await build_due_digest(self.services, today=today, platforms=self.platforms)
+            try:
+                await prune_outbox(self.services)
+            except Exception:  # housekeeping must not stop the day's delivery
+                log.exception("scheduler: could not prune the outbox")
         if result.retry:
             self._schedule_retry()
         else:

@@ -12,12 +12,13 @@ chat planned with them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, case, delete, exists, func, insert, null, select, update
+from sqlalchemy import JSON, bindparam, case, delete, exists, func, insert, null, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paperwire.bot.store.papers import dialect_insert
@@ -34,8 +35,8 @@ PENDING, SENDING, SENT, FAILED, CANCELLED, ABANDONED, WAITING = (
 )
 OPEN_STATUSES = (PENDING, SENDING, WAITING)
 CLOSED_STATUSES = (SENT, FAILED, CANCELLED, ABANDONED)
-# Rows a planning statement inserts at once (well under SQLite's and asyncpg's parameter limits).
-PLAN_BATCH_ROWS = 1000
+# Rows a planning statement inserts at once, and payloads a housekeeping statement names.
+PLAN_BATCH_ROWS = 5000
 
 
 @dataclass(slots=True)
@@ -82,6 +83,27 @@ async def store_payloads(connection: AsyncConnection, payloads: Sequence[dict[st
     return [row.id for row in rows]
 
 
+# One statement plans a page of chats that share their payloads: the database makes the
+# (chat, message) rows from two JSON arrays, so Python handles one value per chat, not a row
+# per message. (SQLite needs the `WHERE true` to tell ON CONFLICT from a join constraint.)
+_PLAN_SQLITE = """
+INSERT INTO deliveries (digest_id, platform, chat_id, message_index, payload_id, status, attempts, not_before, created_at)
+SELECT :digest_id, :platform, chat.value, message.key, message.value,
+       CASE WHEN message.key = 0 THEN 'pending' ELSE 'waiting' END, 0, :due, :now
+FROM json_each(:chats) AS chat, json_each(:payload_ids) AS message
+WHERE true
+ON CONFLICT (digest_id, platform, chat_id, message_index) DO NOTHING
+"""
+_PLAN_POSTGRESQL = """
+INSERT INTO deliveries (digest_id, platform, chat_id, message_index, payload_id, status, attempts, not_before, created_at)
+SELECT :digest_id, :platform, chat.value, message.ordinality - 1, message.value::integer,
+       CASE WHEN message.ordinality = 1 THEN 'pending' ELSE 'waiting' END, 0, :due, :now
+FROM jsonb_array_elements_text(CAST(:chats AS jsonb)) AS chat(value),
+     jsonb_array_elements_text(CAST(:payload_ids AS jsonb)) WITH ORDINALITY AS message(value, ordinality)
+ON CONFLICT (digest_id, platform, chat_id, message_index) DO NOTHING
+"""
+
+
 async def plan_chats(
     connection: AsyncConnection,
     *,
@@ -90,40 +112,36 @@ async def plan_chats(
     chats: Iterable[tuple[str, Sequence[int]]],
     not_before: datetime | None = None,
 ) -> int:
-    """One row per (chat, stored payload id), in batches; rows that already exist are left alone.
+    """One row per (chat, stored payload id); rows that already exist are left alone.
 
+    Chats with the same payloads are planned together, a few thousand rows per statement.
     Returns rows added. A chat's first message is due at `not_before` (default now), the
     rest wait for the message before them.
     """
     now = _now()
-    due = not_before or now
-    statement = (
-        dialect_insert(connection, deliveries)
-        .on_conflict_do_nothing(index_elements=["digest_id", "platform", "chat_id", "message_index"])
-        .returning(deliveries.c.id)
-    )
-    added = 0
-    batch: list[dict[str, Any]] = []
+    groups: dict[tuple[int, ...], list[str]] = {}
     for chat_id, payload_ids in chats:
-        for index, payload_id in enumerate(payload_ids):
-            batch.append(
+        if payload_ids:
+            groups.setdefault(tuple(payload_ids), []).append(chat_id)
+    sql = _PLAN_POSTGRESQL if connection.dialect.name == "postgresql" else _PLAN_SQLITE
+    moment = deliveries.c.not_before.type
+    statement = text(sql).bindparams(bindparam("due", type_=moment), bindparam("now", type_=moment))
+    added = 0
+    for payload_ids, chat_ids in groups.items():
+        step = max(PLAN_BATCH_ROWS // len(payload_ids), 1)
+        for start in range(0, len(chat_ids), step):
+            result = await connection.execute(
+                statement,
                 {
                     "digest_id": digest_id,
                     "platform": platform,
-                    "chat_id": chat_id,
-                    "message_index": index,
-                    "payload_id": payload_id,
-                    "status": WAITING if index else PENDING,
-                    "attempts": 0,
-                    "not_before": due,
-                    "created_at": now,
-                }
+                    "chats": json.dumps(chat_ids[start : start + step]),
+                    "payload_ids": json.dumps(list(payload_ids)),
+                    "due": not_before or now,
+                    "now": now,
+                },
             )
-        if len(batch) >= PLAN_BATCH_ROWS:
-            added += len((await connection.execute(statement, batch)).all())
-            batch = []
-    if batch:
-        added += len((await connection.execute(statement, batch)).all())
+            added += result.rowcount or 0
     return added
 
 

@@ -160,9 +160,9 @@ async def add_missing(
     *,
     origin: str = "config",
     now: datetime | None = None,
-) -> int:
+) -> None:
     """Create a row for each (chat id, topics, language) that has none, in batches; existing
-    rows are left exactly as they are. Returns rows added. Raises ValueError as upsert does."""
+    rows are left exactly as they are. Raises ValueError as upsert does."""
     if origin not in ORIGINS:
         raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, not {origin!r}")
     for chat_id, _topics, language in chats:
@@ -172,10 +172,8 @@ async def add_missing(
     statement = (
         dialect_insert(connection, subscriptions)
         .on_conflict_do_nothing(index_elements=[subscriptions.c.platform, subscriptions.c.chat_id])
-        .returning(subscriptions.c.id)
     )
-    added = 0
-    for start in range(0, len(chats), 1000):
+    for start in range(0, len(chats), 5000):
         rows = [
             {
                 "platform": platform,
@@ -188,10 +186,9 @@ async def add_missing(
                 "created_at": now,
                 "updated_at": now,
             }
-            for chat_id, topics, language in chats[start : start + 1000]
+            for chat_id, topics, language in chats[start : start + 5000]
         ]
-        added += len((await connection.execute(statement, rows)).all())
-    return added
+        await connection.execute(statement, rows)
 
 
 async def set_active(
