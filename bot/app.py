@@ -15,6 +15,7 @@ from paperwire.bot.archive.pages import ArchivePages
 from paperwire.bot.archive.reader import ArchiveReader
 from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy
 from paperwire.bot.delivery.publish import Renderer
+from paperwire.bot.delivery.ratelimit import SendBudgets
 from paperwire.bot.delivery.worker import ChatHook, DeliveryWorker, Sender
 from paperwire.bot.metrics import Metrics
 from paperwire.bot.pipeline import Pipeline, PipelineOptions
@@ -53,6 +54,8 @@ class Services:
     hf: HFClient
     arxiv: ArxivClient
     metrics: Metrics
+    # One send budget per platform account, shared by fan-out and replies (and replicas on PostgreSQL).
+    budgets: SendBudgets
 
 
 def build_summarizer(
@@ -109,7 +112,7 @@ async def open_services(settings: Settings, metrics: Metrics | None = None) -> A
             timeout=settings.sources.timeout_seconds,
             max_retries=settings.sources.max_retries,
         )
-        yield Services(settings, db, http, taxonomy, summarizer, pipeline, hf, arxiv, metrics)
+        yield Services(settings, db, http, taxonomy, summarizer, pipeline, hf, arxiv, metrics, SendBudgets(db))
 
 
 def archive_pages(services: Services) -> ArchivePages:
@@ -193,6 +196,9 @@ def delivery_worker(services: Services, sender: Sender, metrics: Metrics | None 
     gone, moved = chat_hooks(services.db)
     # Enough sends in flight to keep the platform's rate busy while chats wait their turn.
     options.setdefault("concurrency", max(64, math.ceil(2.5 * sender.platform_rate)))
+    account = getattr(sender, "account", None)
+    if account is not None:
+        options.setdefault("budget", services.budgets.get(account, sender.platform_rate))
     return DeliveryWorker(
         services.db,
         sender,

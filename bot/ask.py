@@ -17,7 +17,6 @@ import sys
 
 from paperwire.bot.app import open_services, platform_names
 from paperwire.bot.errors import Failure, UsageError
-from paperwire.bot.curation.taxonomy import TaxonomyError
 from paperwire.bot.store.database import DatabaseUnavailable
 from paperwire.bot.views import MessageView, View
 from paperwire.config.settings import Settings
@@ -67,7 +66,7 @@ async def ask_verb(args: argparse.Namespace, settings: Settings) -> int:
         async with open_services(settings) as services:
             core = CommandCore.from_services(services)
             view = await core.handle(args.line, context)
-    except (DatabaseUnavailable, TaxonomyError) as error:
+    except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
     sys.stdout.write(render_view(view))
     return exit_code(view)

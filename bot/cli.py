@@ -15,7 +15,8 @@ from datetime import date
 from typing import Any
 
 from paperwire.bot.errors import EXIT_FAILED, EXIT_USAGE, Failure, UsageError
-from paperwire.config.settings import ConfigError, Settings, load_settings
+from paperwire.config.masking import MaskingFormatter, mask_urls
+from paperwire.config.settings import ConfigError, Settings, default_data_dir, load_settings
 
 log = logging.getLogger("paperwire")
 
@@ -32,12 +33,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="A daily digest of new AI papers: curated by topic, summarized, published "
         "as Markdown and to Telegram and Slack.",
         epilog="Settings come from --config FILE (or PAPERWIRE_CONFIG) and PAPERWIRE_* environment "
-        "variables; see config/paperwire.example.toml.",
+        "variables; see config/paperwire.example.toml. Data (the SQLite database and caches) lives in "
+        f"data_dir (PAPERWIRE_DATA_DIR), by default {default_data_dir()}.",
     )
     parser.add_argument("--config", metavar="FILE", help="TOML settings file (default: $PAPERWIRE_CONFIG)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    # The same two options after the verb (`paperwire digest --config FILE`); SUPPRESS keeps a
+    # value given before the verb when none is given after it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="TOML settings file")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug detail")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
+    add_parser = verbs.add_parser
+
+    def add_verb(*args: Any, **kwargs: Any) -> argparse.ArgumentParser:
+        return add_parser(*args, parents=[common], **kwargs)
+
+    verbs.add_parser = add_verb  # type: ignore[method-assign]
 
     digest = verbs.add_parser(
         "digest",
@@ -125,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_verbs.required = True
     config_verbs.add_parser(
         "check",
+        parents=[common],
         help="validate the config file and environment",
         description="Validate the config file and the environment; explain each problem in one line. "
         "Secrets are never printed.",
@@ -132,12 +146,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (main() may run several times in a process)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str, verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """One stderr handler whose lines have every URL masked (user info, secret query values)."""
+    root = logging.getLogger()
+    if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else getattr(logging, level.upper(), logging.INFO))
     # httpx logs request URLs, and a Telegram URL carries the bot token.
     for noisy in ("httpx", "httpcore", "aiosqlite", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -151,22 +182,39 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    configure_logging("INFO", args.verbose)  # settings warnings are logged while loading
     try:
         settings = load_settings(args.config)
     except ConfigError as error:
-        print(f"paperwire: configuration error:\n{error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"paperwire: configuration error: {line}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_level, args.verbose)
     verb = _VERBS[args.verb if args.verb != "config" else f"config {args.config_verb}"]
+    from paperwire.bot.curation.taxonomy import TaxonomyError
+    from paperwire.bot.store.database import DatabaseUnavailable
+
     try:
         return asyncio.run(verb(args, settings))
     except UsageError as error:
         print(f"paperwire: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except Failure as error:
+    except TaxonomyError as error:  # the taxonomy is part of the configuration
+        print(f"paperwire: configuration error: digest.topics_file: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (Failure, DatabaseUnavailable) as error:
         print(f"paperwire: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
+        return EXIT_FAILED
+    except Exception as error:  # a bug: one line for the operator, the traceback with -v
+        log.debug("unexpected error", exc_info=True)
+        first = str(error).splitlines()[0] if str(error) else ""
+        print(
+            f"paperwire: unexpected error: {type(error).__name__}: {mask_urls(first)} "
+            "(run with -v for the traceback, and please report it)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from paperwire.bot.app import PLATFORMS
 from paperwire.bot.curation.taxonomy import TaxonomyError, load_taxonomy
-from paperwire.bot.store.database import Database, DatabaseUnavailable
+from paperwire.bot.store.database import DatabaseUnavailable, inspect_database
+from paperwire.config.masking import mask_url
 from paperwire.config.settings import Settings
 
 
@@ -12,7 +13,8 @@ def platform_status(settings: Settings) -> dict[str, str]:
     """Each optional part: "on" or "off: <why>". Shared by config check and /healthz."""
     status = {platform.name: platform.status(settings).detail for platform in PLATFORMS}
     if settings.llm_enabled:
-        status["llm"] = f"on ({settings.llm.model} at {settings.llm.base_url or 'https://api.openai.com/v1'})"
+        where = mask_url(settings.llm.base_url or "https://api.openai.com/v1")
+        status["llm"] = f"on ({settings.llm.model} at {where})"
     else:
         status["llm"] = "off: PAPERWIRE_LLM__API_KEY is not set; extractive summaries"
     return status
@@ -40,14 +42,10 @@ async def check_configuration(settings: Settings) -> tuple[list[str], list[str]]
                     )
     except TaxonomyError as error:
         problems.append(f"digest.topics_file: {error}")
-    db = Database(settings.database_url)
     try:
-        await db.start()
-        lines.append(f"database.url: {db.safe_url} (reachable, schema up to date)")
+        lines.append(f"database.url: {await inspect_database(settings.database_url)}")
     except DatabaseUnavailable as error:
         problems.append(f"database.url: {error}")
-    finally:
-        await db.close()
     lines.append(f"digest.language: {settings.digest.language}, digest.max_papers: {settings.digest.max_papers}")
     lines.append(
         f"schedule: build at {settings.schedule.build_time} {settings.schedule.timezone} on "

@@ -191,6 +191,22 @@ async def deliver_slot(
     return result
 
 
+async def unplanned_chats(
+    services: Services, slot: Slot, *, occurrence: datetime, platforms: Sequence[str] = ()
+) -> int:
+    """How many chats of `slot` are due the digest of `occurrence` and have no messages planned."""
+    subscribers = await _slot_subscribers(services, slot, occurrence, platforms)
+    if not subscribers:
+        return 0
+    local_day = occurrence.astimezone(ZoneInfo(slot.zone)).date()
+    async with services.db.connect() as connection:
+        due = await _due_digest_day(connection, local_day)
+        if due is None:
+            return 0
+        done = await _chats_with_day(connection, due)
+    return sum(1 for subscription in subscribers if (subscription.platform, subscription.chat_id) not in done)
+
+
 async def _plan(
     services: Services, day: date, targets: list[Target], wake: Callable[[], None] | None, result: SlotResult
 ) -> None:
@@ -293,5 +309,6 @@ __all__ = [
     "notice_payload",
     "prune_outbox",
     "slot_of",
+    "unplanned_chats",
 ]
 

@@ -23,6 +23,23 @@ class Metrics:
         self.chats_deactivated = Counter(
             "paperwire_chats_deactivated", "Chats turned off after a permanent error", ["platform"], registry=r
         )
+        self.messages_in_doubt = Counter(
+            "paperwire_messages_in_doubt", "Sends whose answer never came (may have arrived)", ["platform"], registry=r
+        )
+        self.chats_paused = Counter(
+            "paperwire_chats_paused", "Chats paused because their sends keep timing out", ["platform"], registry=r
+        )
+        self.outcomes_held = Gauge(
+            "paperwire_outcomes_held", "Send outcomes held in memory until the database takes them", ["platform"],
+            registry=r,
+        )
+        self.build_failures = Counter("paperwire_build_failures", "Scheduled builds that failed", registry=r)
+        self.build_failing = Gauge(
+            "paperwire_build_failing", "1 while the scheduled build keeps failing, until it succeeds", registry=r
+        )
+        self.unplanned_chats = Gauge(
+            "paperwire_unplanned_chats", "Chats due a digest whose messages are not planned yet", registry=r
+        )
         self.queue_depth = Gauge("paperwire_queue_depth", "Outbox rows not yet sent", ["platform"], registry=r)
         self.command_latency = Histogram(
             "paperwire_command_latency_seconds",
@@ -31,7 +48,9 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=r,
         )
-        self.llm_tokens = Counter("paperwire_llm_tokens", "LLM tokens used", ["kind"], registry=r)
+        # purpose: "card" (summaries) or "judge" (curation); counted when spent, so a rebuild adds nothing.
+        self.llm_calls = Counter("paperwire_llm_calls", "LLM requests sent", ["purpose"], registry=r)
+        self.llm_tokens = Counter("paperwire_llm_tokens", "LLM tokens used", ["purpose", "kind"], registry=r)
         self.claims_checked = Counter("paperwire_llm_claims_checked", "LLM claims checked against the source", registry=r)
         self.claims_dropped = Counter("paperwire_llm_claims_dropped", "LLM claims dropped as unsupported", registry=r)
 

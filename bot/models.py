@@ -95,7 +95,7 @@ class Pick:
     rank: int
 
 
-ExclusionKind = Literal["family", "paper_type", "below_cut", "topic_cap", "picked_before", "no_topic", "taste"]
+ExclusionKind = Literal["family", "paper_type", "below_cut", "topic_cap", "picked_before", "no_topic", "taste", "judge"]
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import make_url
 
 from paperwire.bot.delivery.worker import DeliveryWorker, Sender
+from paperwire.config.masking import mask_urls
 from paperwire.config.settings import SECRET_KEYS, Settings
 
 if TYPE_CHECKING:  # typing only: the composition root imports this module
@@ -22,8 +23,9 @@ log = logging.getLogger(__name__)
 
 # Between attempts to reach a platform that could not be reached.
 RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
-# How long workers let in-flight sends finish before releasing their claims.
-DRAIN_SECONDS = 4.0
+# How long workers wait for sends in flight to be answered at stop (their outcome is
+# recorded; one still unanswered is in doubt); within the service's stop budget.
+DRAIN_SECONDS = 6.0
 
 
 class Redactor:
@@ -42,7 +44,7 @@ class Redactor:
         self.secrets = [secret for secret in self.secrets if len(secret) >= 4]
 
     def __call__(self, text: object) -> str:
-        text = str(text)
+        text = mask_urls(str(text))
         for secret in self.secrets:
             text = text.replace(secret, "***")
         return text
@@ -150,8 +152,14 @@ class WorkerPart(Part):
             self.worker.wake()
 
     def probe(self) -> str:
-        if self.worker is not None and self.worker.stopped_reason:
-            return f"error: stopped sending: {self.worker.stopped_reason}"
+        worker = self.worker
+        if worker is not None and worker.stopped_reason:
+            return f"error: stopped sending: {worker.stopped_reason}"
+        if worker is not None and worker.metrics is not None:
+            worker.metrics.outcomes_held.labels(worker.platform).set(worker.unwritten)
+        if worker is not None and worker.database_error is not None:
+            return (f"error: not claiming: the database is unavailable ({self.redact(worker.database_error)}); "
+                    f"{worker.unwritten} send outcomes held in memory")
         return self.state
 
     async def run(self) -> None:

@@ -24,8 +24,9 @@ from paperwire.bot.store import digests as digest_store
 from paperwire.bot.store import papers as paper_store
 from paperwire.bot.store.database import Database
 from paperwire.bot.metrics import Metrics
-from paperwire.bot.summarize.base import SummaryResult, Summarizer
+from paperwire.bot.summarize.base import LLMSpend, SummaryResult, Summarizer
 from paperwire.bot.summarize.budget import TokenBudget
+from paperwire.bot.text.clean import clean_paper
 
 if TYPE_CHECKING:
     from paperwire.bot.summarize.factory import Judge
@@ -74,12 +75,14 @@ class Pipeline:
         self.judge = judge
         self.similar = similar
 
-    def classify(self, papers: Sequence) -> None:
+    def classify(self, papers: Sequence[Paper]) -> None:
         for paper in papers:
             paper.topics = topics_for(paper, self.taxonomy)
 
     async def ingest(self, day: DayPapers, source: str) -> IngestReport:
-        """Store a day's papers (classified) and the list itself."""
+        """Store a day's papers (cleaned and classified) and the list itself."""
+        for paper in day.papers:
+            clean_paper(paper)
         self.classify(day.papers)
         async with self.db.begin() as connection:
             counts = await paper_store.upsert_papers(
@@ -92,8 +95,9 @@ class Pipeline:
             self.metrics.papers_fetched.labels(source.split()[0][:40]).inc(len(day.papers))
         return IngestReport(day.list_day, len(day.papers), counts.inserted, counts.updated, list(day.skipped))
 
-    async def store_paper(self, paper) -> None:
-        """Store one paper looked up on demand (not tied to a list day)."""
+    async def store_paper(self, paper: Paper) -> None:
+        """Store one paper looked up on demand (not tied to a list day), cleaned in place."""
+        clean_paper(paper)
         self.classify([paper])
         async with self.db.begin() as connection:
             await paper_store.upsert_papers(connection, [paper], taxonomy_fingerprint=self.taxonomy.fingerprint)
@@ -114,18 +118,22 @@ class Pipeline:
 
     async def curate_day(self, list_day: date) -> Curation | None:
         """The day's curation, made now if it was never made; None when the day has no papers."""
+        curation, _ = await self._curate(list_day)
+        return curation
+
+    async def _curate(self, list_day: date) -> tuple[Curation | None, LLMSpend]:
+        """The day's curation and what the judge cost in this call (nothing when it was stored)."""
+        spend = LLMSpend()
         async with self.db.connect() as connection:
             existing = await curation_store.load_curation(connection, list_day)
         if existing is not None:
-            return existing
+            return existing, spend
         async with self.db.connect() as connection:
             day_papers = await paper_store.papers_for_day(connection, list_day)
             earlier = await curation_store.picked_before(connection, list_day)
         if not day_papers:
-            return None
-        verdicts = await self.judge(day_papers) if self.judge is not None else None
-        if verdicts:
-            from paperwire.bot.summarize.judge import merge_judgement  # needs the openai SDK: only with a judge
+            return None, spend
+        report = await self.judge(day_papers) if self.judge is not None else None
         result = curate(
             list_day,
             day_papers,
@@ -133,28 +141,39 @@ class Pipeline:
             max_papers=self.options.max_papers,
             per_topic_cap=self.options.per_topic_cap,
             picked_before=earlier,
-            adjust_scores=(lambda scores: merge_judgement(scores, verdicts)) if verdicts else None,
-            advice={pid: v.reason for pid, v in verdicts.items() if not v.keep} if verdicts else None,
         )
+        if report is not None:
+            spend = report.spend
+            self._count_spend("judge", spend)
+            if report.verdicts:
+                # The judge decides what it judged; type and family rules still exclude.
+                from paperwire.bot.summarize.judge import apply_verdicts  # needs the openai SDK: only with a judge
+
+                result = apply_verdicts(
+                    result, report.verdicts, max_papers=self.options.max_papers, per_topic_cap=self.options.per_topic_cap
+                )
         async with self.db.begin() as connection:
             wrote = await curation_store.save_curation(
                 connection,
                 result,
                 taxonomy_fingerprint=self.taxonomy.fingerprint,
                 max_papers=self.options.max_papers,
+                judge=report.record() if report is not None else None,
             )
         if wrote:
             log.info("curated %s: %d picks, %d excluded", list_day, len(result.picks), len(result.exclusions))
         async with self.db.connect() as connection:
-            return await curation_store.load_curation(connection, list_day)
+            return await curation_store.load_curation(connection, list_day), spend
 
     async def build(self, list_day: date, language: Language, topics: Sequence[str] = ()) -> Digest | None:
         """The digest of a list day in one language, optionally limited to some topics.
 
         Built once: a second call finds the stored digest and the cached cards and
-        writes nothing new. None when the day has no papers.
+        writes nothing new. None when the day has no papers. `stats` holds the first
+        build's figures, `run` what this call spent (nothing on a rebuild) and `stored`
+        what the stored cards and the day's judge cost in total.
         """
-        curation = await self.curate_day(list_day)
+        curation, judge_spend = await self._curate(list_day)
         if curation is None:
             return None
         only = tuple(sorted(set(topics)))
@@ -162,16 +181,25 @@ class Pipeline:
         results = await self._cards(chosen, language)
         entries = [DigestEntry(pick=pick, card=result.card) for pick, result in zip(chosen, results, strict=True)]
         trends = await self.trends(list_day)
+        card_spend = _spend_of(results)
         stats = {
             "papers": len(curation.picks) + len(curation.exclusions),
             "picks": len(entries),
             "excluded": len(excluded),
             "llm_cards": sum(1 for r in results if r.card.method == "llm"),
             "extractive_cards": sum(1 for r in results if r.card.method != "llm"),
-            "prompt_tokens": sum(r.prompt_tokens for r in results),
-            "completion_tokens": sum(r.completion_tokens for r in results),
+            "prompt_tokens": card_spend.prompt_tokens,
+            "completion_tokens": card_spend.completion_tokens,
             "claims_checked": sum(r.claims_checked for r in results),
             "claims_dropped": sum(r.claims_dropped for r in results),
+            **card_spend.as_dict("card"),
+            **judge_spend.as_dict("judge"),
+        }
+        run = {
+            **card_spend.as_dict("card"),
+            **judge_spend.as_dict("judge"),
+            "cards_made": sum(1 for r in results if not r.from_cache),
+            "cards_cached": sum(1 for r in results if r.from_cache),
         }
         published = list_day + timedelta(days=self.options.publish_offset_days)
         async with self.db.begin() as connection:
@@ -180,7 +208,8 @@ class Pipeline:
                 record = await digest_store.create_digest(
                     connection, list_day=list_day, language=language, topics=only, published_on=published, stats=stats
                 )
-                self._count_build(language, stats)
+                self._count_build(language)
+        stored = await self._stored_spend(list_day, language, [pick.paper.arxiv_id for pick in chosen])
         return Digest(
             list_day=list_day,
             published=record.published_on,
@@ -192,8 +221,25 @@ class Pipeline:
             generated_at=record.generated_at,
             source=self.options.source_name,
             only_topics=list(only),
-            stats={**record.stats, "digest_id": record.id},
+            stats={**record.stats, "digest_id": record.id, "run": run, "stored": stored},
         )
+
+    async def _stored_spend(self, list_day: date, language: Language, arxiv_ids: list[str]) -> dict[str, int]:
+        """What the stored cards of these papers and the day's judge cost, all builds together."""
+        model, prompt_version = self.summarizer.cache_key
+        async with self.db.connect() as connection:
+            calls, prompt, completion = await digest_store.card_spend(
+                connection, arxiv_ids, language, model, prompt_version
+            )
+            judge = await curation_store.judge_record(connection, list_day) or {}
+        return {
+            **LLMSpend(calls, prompt, completion).as_dict("card"),
+            **LLMSpend(
+                int(judge.get("judge_calls", 0)),
+                int(judge.get("judge_prompt_tokens", 0)),
+                int(judge.get("judge_completion_tokens", 0)),
+            ).as_dict("judge"),
+        }
 
     def learn_taste(self, voted: Sequence[tuple[Paper, int]]) -> Taste | None:
         """A taste from (paper, net vote) pairs; None without votes or without a text model."""
@@ -239,14 +285,28 @@ class Pipeline:
         entries = [DigestEntry(pick=pick, card=result.card) for pick, result in zip(chosen, results, strict=True)]
         return replace(digest, entries=entries, exclusions=exclusions)
 
-    def _count_build(self, language: str, stats: dict[str, int]) -> None:
+    def _count_build(self, language: str) -> None:
+        if self.metrics is not None:
+            self.metrics.digests_built.labels(language).inc()
+
+    def _count_spend(self, purpose: str, spend: LLMSpend, checked: int = 0, dropped: int = 0) -> None:
+        """Count LLM spending when it happens (a build, a `today`, a `paper`), once."""
         if self.metrics is None:
             return
-        self.metrics.digests_built.labels(language).inc()
-        self.metrics.llm_tokens.labels("prompt").inc(stats["prompt_tokens"])
-        self.metrics.llm_tokens.labels("completion").inc(stats["completion_tokens"])
-        self.metrics.claims_checked.inc(stats["claims_checked"])
-        self.metrics.claims_dropped.inc(stats["claims_dropped"])
+        self.metrics.llm_calls.labels(purpose).inc(spend.calls)
+        self.metrics.llm_tokens.labels(purpose, "prompt").inc(spend.prompt_tokens)
+        self.metrics.llm_tokens.labels(purpose, "completion").inc(spend.completion_tokens)
+        self.metrics.claims_checked.inc(checked)
+        self.metrics.claims_dropped.inc(dropped)
+
+    def count_cards(self, results: Sequence[SummaryResult]) -> None:
+        """Count what freshly made cards cost (a lookup's card included)."""
+        self._count_spend(
+            "card",
+            _spend_of(results),
+            sum(r.claims_checked for r in results),
+            sum(r.claims_dropped for r in results),
+        )
 
     def _select_for_topics(self, curation: Curation, only: tuple[str, ...]) -> tuple[list[Pick], list[Exclusion]]:
         if not only:
@@ -286,23 +346,19 @@ class Pipeline:
             summarizer = with_budget(TokenBudget(self.options.token_budget or None))
         fresh = await asyncio.gather(*(summarizer.summarize(pick.paper, language) for pick in missing))
         if missing:
+            self.count_cards(fresh)
             async with self.db.begin() as connection:
                 for pick, result in zip(missing, fresh, strict=True):
-                    # A card that fell back to extractive is not cached under the LLM's key,
-                    # so the next build tries the model again.
-                    if result.card.method == "llm" or model == "extractive":
-                        await digest_store.store_card(
-                            connection,
-                            arxiv_id=pick.paper.arxiv_id,
-                            language=language,
-                            model=model,
-                            prompt_version=prompt_version,
-                            card=result.card,
-                            prompt_tokens=result.prompt_tokens,
-                            completion_tokens=result.completion_tokens,
-                        )
+                    # A card the model answered is cached whatever became of it (grounding
+                    # may have rejected it for the extractive one): its cost is paid once.
+                    # Only a failure with no answer (timeout, 429, 5xx) is asked again.
+                    if result.cacheable:
+                        await store_result(connection, pick.paper.arxiv_id, language, (model, prompt_version), result)
         by_id = {pick.paper.arxiv_id: result for pick, result in zip(missing, fresh, strict=True)}
-        return [by_id.get(pick.paper.arxiv_id) or SummaryResult(card=cached[pick.paper.arxiv_id]) for pick in chosen]
+        return [
+            by_id.get(pick.paper.arxiv_id) or SummaryResult(card=cached[pick.paper.arxiv_id], from_cache=True)
+            for pick in chosen
+        ]
 
     async def trends(self, list_day: date) -> list[TopicTrend]:
         """Today's topic mix against the trailing 7 and 30 days of stored lists."""
@@ -322,6 +378,31 @@ class Pipeline:
         async with self.db.connect() as connection:
             days = await paper_store.known_list_days(connection)
         return days[-1] if days else None
+
+
+async def store_result(
+    connection, arxiv_id: str, language: Language, key: tuple[str, str], result: SummaryResult
+) -> None:
+    """Cache one summarizer result under the summarizer's (model, prompt version)."""
+    model, prompt_version = key
+    await digest_store.store_card(
+        connection,
+        arxiv_id=arxiv_id,
+        language=language,
+        model=model,
+        prompt_version=prompt_version,
+        card=result.card,
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+        calls=result.calls,
+    )
+
+
+def _spend_of(results: Sequence[SummaryResult]) -> LLMSpend:
+    spend = LLMSpend()
+    for result in results:
+        spend.add(result.calls, result.prompt_tokens, result.completion_tokens)
+    return spend
 
 
 def default_list_day(now: datetime | None = None) -> date:

@@ -25,7 +25,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from paperwire.bot.app import Services
-from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot, prune_outbox, slot_of
+from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot, prune_outbox, slot_of, unplanned_chats
 from paperwire.bot.store import subscriptions as subscription_store
 from paperwire.config.settings import ScheduleSettings, parse_hhmm
 
@@ -36,6 +36,16 @@ REFRESH_JOB = "refresh"
 RETRY_JOB = "build retry"
 # Far enough back to find the last run of a job that runs at least once a week.
 LOOKBACK = timedelta(days=8)
+# Waits between tries of a build or a planning that failed (the last one repeats until it works).
+FAILURE_BACKOFF = (10.0, 30.0, 60.0, 120.0, 300.0)
+
+
+def backoff(failures: int, steps: Sequence[float] = FAILURE_BACKOFF) -> float:
+    return steps[min(max(failures, 1), len(steps)) - 1]
+
+
+def _problem(error: BaseException) -> str:
+    return f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
 
 Clock = Callable[[], datetime]
 
@@ -110,6 +120,7 @@ class ServiceScheduler:
         refresh_seconds: float = 30.0,
         build_retry_seconds: float = 600.0,
         build_retries: int = 6,
+        failure_backoff: Sequence[float] = FAILURE_BACKOFF,
     ) -> None:
         self.services = services
         self.schedule = services.settings.schedule
@@ -121,6 +132,13 @@ class ServiceScheduler:
         self.build_retries = build_retries
         self.slots: set[Slot] = set()
         self.error: str | None = None
+        self.failure_backoff = tuple(failure_backoff)
+        # A build that raised: why, and how many times in a row (retried until it succeeds).
+        self.build_error: str | None = None
+        self.build_failures = 0
+        # Slots whose planning failed or is incomplete: chats due and not planned.
+        self.unplanned: dict[Slot, int] = {}
+        self._slot_failures: dict[Slot, int] = {}
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={
@@ -170,6 +188,14 @@ class ServiceScheduler:
             return f"error: {self.error}"
         if not self._started:
             return "error: not running" if self._stopped else "ok (starting)"
+        problems = []
+        if self.build_error is not None:
+            problems.append(f"the build failed {self.build_failures} time(s), retrying: {self.build_error}")
+        unplanned = sum(self.unplanned.values())
+        if unplanned:
+            problems.append(f"{unplanned} due chat(s) not planned yet, retrying")
+        if problems:
+            return "error: " + "; ".join(problems)
         job = self.scheduler.get_job(BUILD_JOB)
         next_build = job.next_run_time.isoformat(timespec="minutes") if job and job.next_run_time else "none"
         slots = f"{len(self.slots)} delivery slot{'' if len(self.slots) == 1 else 's'}"
@@ -225,11 +251,23 @@ class ServiceScheduler:
             return False
         today = occurrence.astimezone(ZoneInfo(self.schedule.timezone)).date()
         async with self._build_lock:
-            result = await build_due_digest(self.services, today=today, platforms=self.platforms)
+            try:
+                result = await build_due_digest(self.services, today=today, platforms=self.platforms)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self._build_failed(error)
+                return False
             try:
                 await prune_outbox(self.services)
+            except asyncio.CancelledError:
+                raise
             except Exception:  # housekeeping must not stop the day's delivery
                 log.exception("scheduler: could not prune the outbox")
+        if self.build_error is not None:
+            log.info("scheduler: the build succeeded after %d failures", self.build_failures)
+        self.build_error, self.build_failures = None, 0
+        self.services.metrics.build_failing.set(0)
         if result.retry:
             self._schedule_retry()
         else:
@@ -247,7 +285,71 @@ class ServiceScheduler:
             return
         lock = self._slot_locks.setdefault(slot, asyncio.Lock())
         async with lock:
-            await deliver_slot(self.services, slot, occurrence=occurrence, platforms=self.platforms, wake=self.wake)
+            try:
+                await deliver_slot(self.services, slot, occurrence=occurrence, platforms=self.platforms, wake=self.wake)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                await self._slot_failed(slot, occurrence, error)
+                return
+        if self._slot_failures.pop(slot, 0):
+            log.info("scheduler: slot %s %s is planned", slot.time, slot.zone)
+        self.unplanned.pop(slot, None)
+        self._publish_unplanned()
+
+    def _build_failed(self, error: Exception) -> None:
+        """A build that raised (the database went away, a bad day): tried again with backoff until it works."""
+        self.build_failures += 1
+        self.build_error = _problem(error)
+        self.services.metrics.build_failures.inc()
+        self.services.metrics.build_failing.set(1)
+        wait = backoff(self.build_failures, self.failure_backoff)
+        log.warning("scheduler: the build failed (%s); trying again in %.0f s", self.build_error, wait)
+        self._retry_later(RETRY_JOB, self._run_build, wait)
+
+    async def _slot_failed(self, slot: Slot, occurrence: datetime, error: Exception) -> None:
+        """Planning stopped part-way: the chats it did not reach are planned by a retry (backoff)."""
+        failures = self._slot_failures[slot] = self._slot_failures.get(slot, 0) + 1
+        try:
+            self.unplanned[slot] = await unplanned_chats(
+                self.services, slot, occurrence=occurrence, platforms=self.platforms
+            )
+        except Exception:  # the database is still away: keep the last count, or say "some"
+            self.unplanned[slot] = max(self.unplanned.get(slot, 0), 1)
+        self._publish_unplanned()
+        wait = backoff(failures, self.failure_backoff)
+        log.warning("scheduler: planning slot %s %s failed (%s); %d chats not planned; trying again in %.0f s",
+                    slot.time, slot.zone, _problem(error), self.unplanned[slot], wait)
+        self._retry_later(f"retry {slot.job_id}", self._run_slot, wait, args=[slot])
+
+    async def check_planned(self) -> None:
+        """Every slot's due chats have their messages, or the slot is planned again (self-healing)."""
+        for slot in sorted(self.slots):
+            lock = self._slot_locks.get(slot)
+            if lock is not None and lock.locked():
+                continue  # being planned right now
+            occurrence = last_fire_time(slot_trigger(slot), self.clock())
+            if occurrence is None:
+                continue
+            count = await unplanned_chats(self.services, slot, occurrence=occurrence, platforms=self.platforms)
+            if count:
+                self.unplanned[slot] = count
+                if self.scheduler.get_job(f"retry {slot.job_id}") is None:
+                    log.warning("scheduler: %d chats of slot %s %s are due and not planned; planning them",
+                                count, slot.time, slot.zone)
+                    self._spawn(self.deliver(slot), f"re-plan {slot.job_id}")
+            else:
+                self.unplanned.pop(slot, None)
+        self._publish_unplanned()
+
+    def _publish_unplanned(self) -> None:
+        self.services.metrics.unplanned_chats.set(sum(self.unplanned.values()))
+
+    def _retry_later(self, job_id: str, run: Callable[..., Any], wait: float, args: list[Any] | None = None) -> None:
+        if not self._started:
+            return
+        when = utc_now() + timedelta(seconds=wait)
+        self.scheduler.add_job(run, DateTrigger(when), args=args or [], id=job_id, name=job_id, replace_existing=True)
 
     def _schedule_retry(self) -> None:
         if self._retries_left <= 0 or not self._started:
@@ -267,7 +369,12 @@ class ServiceScheduler:
         await self._tracked(self.deliver(slot), slot.job_id)
 
     async def _run_refresh(self) -> None:
-        await self._tracked(self.refresh(), REFRESH_JOB)
+        await self._tracked(self._refresh_and_check(), REFRESH_JOB)
+
+    async def _refresh_and_check(self) -> None:
+        await self.refresh()
+        if self.error is None:
+            await self.check_planned()
 
     async def _tracked(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.current_task()

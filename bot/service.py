@@ -156,15 +156,21 @@ class Service:
             return max(min(cap, deadline - loop.time()), 0.1)
 
         log.info("stopping: no new jobs or updates; finishing what is in flight")
-        with suppress(Exception):
-            async with asyncio.timeout(left(1.5)):
-                await self.scheduler.stop()
-        bots = [part.stop(left(2.0)) for part in self.bots.values()]
-        if bots:
-            await asyncio.gather(*bots, return_exceptions=True)
+        # Workers stop claiming at once and wait for their sends in flight (recording each
+        # outcome) while the scheduler and the bots stop beside them.
         self.stop_workers.set()
-        # Workers drain for DRAIN_SECONDS, then give back their claims.
-        await asyncio.gather(*(worker.join(left(DRAIN_SECONDS + 1.5)) for worker in self.workers.values()))
+
+        async def stop_scheduler() -> None:
+            with suppress(Exception):
+                async with asyncio.timeout(left(1.5)):
+                    await self.scheduler.stop()
+
+        await asyncio.gather(
+            stop_scheduler(),
+            *(part.stop(left(2.0)) for part in self.bots.values()),
+            *(worker.join(left(DRAIN_SECONDS + 1.5)) for worker in self.workers.values()),
+            return_exceptions=True,
+        )
         with suppress(Exception):
             async with asyncio.timeout(left(1.0)):
                 await self.web.stop()

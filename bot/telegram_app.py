@@ -10,7 +10,6 @@ dropped unread. `paperwire serve` calls, in order: `build_application`, then
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 from datetime import timedelta
@@ -21,6 +20,7 @@ from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
+from paperwire.bot.delivery.ratelimit import SendBudget
 from paperwire.bot.delivery.telegram import TokenRefused, bot_token, fanout_request, quiet_http_logs
 from paperwire.config.settings import TelegramSettings
 from paperwire.handlers.core import CommandCore
@@ -37,7 +37,9 @@ REPLY_CONNECTIONS = 32
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-def build_application(settings: TelegramSettings, core: CommandCore, *, webhook: bool | None = None) -> Application:
+def build_application(
+    settings: TelegramSettings, core: CommandCore, *, webhook: bool | None = None, budget: SendBudget | None = None
+) -> Application:
     """The bot with every handler registered; webhook mode (no updater) when a public URL is set."""
     quiet_http_logs()
     if webhook is None:
@@ -56,7 +58,7 @@ def build_application(settings: TelegramSettings, core: CommandCore, *, webhook:
         # The long poll has a connection of its own, so replies never wait behind it.
         builder = builder.get_updates_request(HTTPXRequest(connection_pool_size=1, read_timeout=10.0))
     application = builder.build()
-    register(application, core, settings=settings)
+    register(application, core, settings=settings, budget=budget)
     return application
 
 
@@ -113,9 +115,10 @@ async def set_webhook(bot: Bot, url: str, secret: str) -> None:
 def add_telegram_webhook_route(web_app: web.Application, application: Application, secret: str) -> None:
     """Mount POST /telegram/webhook: checks the secret on every request, then queues the update.
 
-    A request without the right secret gets 403 and its body is never read; a body that
-    is not an update gets 400. Accepted updates are answered 200 at once and processed by
-    the application (Telegram resends anything not answered 2xx).
+    A request without the right secret gets 403 and its body is never read. Accepted
+    updates are answered 200 at once and processed by the application. A body that does not
+    parse as an update is answered 200 too, with a warning: Telegram resends anything not
+    answered 2xx, forever, and a resent bad update would never parse either.
     """
     _check_secret(secret)
     expected = secret.encode("utf-8")
@@ -128,11 +131,15 @@ def add_telegram_webhook_route(web_app: web.Application, application: Applicatio
         try:
             data = await request.json()
             update = Update.de_json(data, application.bot) if isinstance(data, dict) else None
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError) as error:
-            log.warning("telegram webhook: a body that is not an update: %s", error)
-            update = None
+            if update is not None and not isinstance(update.update_id, int):
+                raise ValueError(f"update_id is {type(update.update_id).__name__}, not a number")
+        except Exception as error:  # whatever PTB makes of a hostile body: one line, no traceback
+            log.warning("telegram webhook: ignored a body that is not an update (%s: %s)",
+                        type(error).__name__, " ".join(str(error).split())[:200])
+            return web.Response(status=200, text="ignored: not an update")
         if update is None:
-            return web.Response(status=400, text="not an update")
+            log.warning("telegram webhook: ignored a body that is not an update (not a JSON object)")
+            return web.Response(status=200, text="ignored: not an update")
         await application.update_queue.put(update)
         return web.Response(status=200)
 

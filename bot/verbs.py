@@ -6,14 +6,15 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from paperwire.bot.app import Services, archive_pages, open_services
 from paperwire.bot.archive.site import write_site
 from paperwire.bot.errors import Failure, UsageError
-from paperwire.bot.curation.taxonomy import TaxonomyError
 from paperwire.bot.models import DayPapers
 from paperwire.bot.pipeline import default_list_day
 from paperwire.bot.sample import SAMPLE_DAY, SAMPLE_DIR
@@ -71,8 +72,21 @@ async def _read_source(args: argparse.Namespace, services: Services) -> tuple[Da
         ) from None
 
 
+def _check_out_file(out: str | None) -> Path | None:
+    """`--out FILE`: its folder must exist and FILE must not be a folder; checked before any work."""
+    if not out:
+        return None
+    path = Path(out).expanduser()
+    if path.is_dir():
+        raise UsageError(f"--out {out}: is a folder; name a file, e.g. --out {Path(out) / 'digest.md'}")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {out}: the folder {path.parent} does not exist; create it first or name another file")
+    return path
+
+
 async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
     language = args.lang or settings.digest.language
+    out = _check_out_file(args.out)
     from paperwire.formatters.markdown import render_markdown
 
     try:
@@ -91,12 +105,15 @@ async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
             if origin != "store":
                 await services.pipeline.ingest(day_papers, origin)
             digest = await services.pipeline.build(day_papers.list_day, language)
-    except (DatabaseUnavailable, TaxonomyError) as error:
+    except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
     assert digest is not None
     post = render_markdown(digest)
-    if args.out:
-        Path(args.out).expanduser().write_text(post, encoding="utf-8")
+    if out is not None:
+        try:
+            out.write_text(post, encoding="utf-8")
+        except OSError as error:
+            raise Failure(f"--out {args.out}: cannot write: {error.strerror or error}") from None
         print(f"paperwire: wrote {args.out} ({len(digest.entries)} picks, list day {digest.list_day})", file=sys.stderr)
     else:
         sys.stdout.write(post)
@@ -112,6 +129,11 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.path).expanduser()
     if not path.exists():
         raise UsageError(f"{args.path}: no such file or folder")
+    if not path.is_dir() and date_from_name(path) is None:
+        raise UsageError(
+            f"{args.path}: is not a saved Daily Papers response named for its list day; import takes "
+            "a YYYY-MM-DD.json file (e.g. 2026-02-20.json) or a folder of them"
+        )
     try:
         source = FileSource(path)
         days = source.days()
@@ -138,7 +160,7 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
                 bar.update(1)
             bar.close()
             await services.db.refresh_statistics()
-    except (DatabaseUnavailable, TaxonomyError) as error:
+    except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
     print(f"imported {len(days)} days: {inserted} papers loaded, {updated} updated, {skipped} items skipped")
     return 0
@@ -183,13 +205,57 @@ async def _ensure_day(args: argparse.Namespace, services: Services) -> date:
     return day_papers.list_day
 
 
+# After SIGTERM or SIGINT, how long `publish` waits for sends in flight to be answered.
+PUBLISH_STOP_SECONDS = 8.0
+
+
 async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
+    """Plan and send one list day; SIGTERM/SIGINT stop it cleanly (sends in flight are recorded)."""
+    stop = asyncio.Event()
+    main_task = asyncio.current_task()
+    sending = False
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        name = signal.Signals(signum).name
+        if sending and not stop.is_set():
+            log.warning("%s: stopping; waiting up to %.0f s for the sends in flight", name, PUBLISH_STOP_SECONDS)
+            stop.set()
+        elif main_task is not None:
+            # Planning commits chat by chat: a rerun plans what is missing.
+            log.warning("%s: stopping now", name)
+            main_task.cancel()
+
+    installed = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread (tests)
+            pass
+
+    def start_sending() -> None:
+        nonlocal sending
+        sending = True
+
+    try:
+        return await _publish(args, settings, stop, start_sending)
+    except asyncio.CancelledError:
+        print("paperwire: publish stopped by a signal; run it again to send the rest", file=sys.stderr)
+        return 1
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+async def _publish(
+    args: argparse.Namespace, settings: Settings, stop: asyncio.Event, start_sending: Callable[[], None]
+) -> int:
     from paperwire.bot.app import (
         configured_chats,
-        credential_errors,
         delivery_worker,
         enabled_platforms,
-        open_senders,
+        platform_named,
         platform_names,
         previewers,
         renderers,
@@ -197,6 +263,7 @@ async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
     from paperwire.bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
     from paperwire.bot.store import outbox
 
+    problems: dict[str, str] = {}
     try:
         async with open_services(settings) as services:
             day = await _ensure_day(args, services)
@@ -230,20 +297,55 @@ async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
                         print(f"--- message {index + 1}")
                         print(preview[target.platform](payload))
                 return 0
-            try:
-                async with open_senders(services, platforms) as senders:
-                    workers = [delivery_worker(services, sender) for sender in senders.values()]
-                    stop = asyncio.Event()
-                    await asyncio.gather(*(w.run(stop, digest_ids=plan.digest_ids, until_idle=True) for w in workers))
-            except credential_errors() as error:
-                raise Failure(str(error)) from None
+            start_sending()
+
+            async def send(name: str) -> None:
+                """One platform's sends; its failure is its own (another platform goes on)."""
+                platform = platform_named(name)
+                try:
+                    async with platform.open_sender(services) as sender:
+                        worker = delivery_worker(
+                            services, sender, resume_paused=True, drain_grace=PUBLISH_STOP_SECONDS
+                        )
+                        await worker.run(stop, digest_ids=plan.digest_ids, until_idle=True)
+                        if worker.stopped_reason:
+                            problems[name] = worker.stopped_reason
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    if platform.refused_credential(error):
+                        problems[name] = str(error)
+                    else:
+                        problems[name] = f"cannot reach {name}: {type(error).__name__}: {error}"
+                    log.error("%s: %s; its messages stay queued, the other platforms go on", name, problems[name])
+
+            await asyncio.gather(*(send(name) for name in platforms))
             async with services.db.connect() as connection:
                 counts = await outbox.status_counts(connection, plan.digest_ids)
-    except (DatabaseUnavailable, TaxonomyError) as error:
+                by_platform = {
+                    name: await outbox.status_counts(connection, plan.digest_ids, platform=name) for name in platforms
+                }
+                doubts = await outbox.doubt_counts(connection, plan.digest_ids)
+    except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
     undelivered = sum(count for status, count in counts.items() if status != "sent")
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     print(f"published list day {day} to {len(plan.targets)} chats: {summary}")
+    if len(platforms) > 1:
+        for name, platform_counts in by_platform.items():
+            detail = ", ".join(f"{status} {count}" for status, count in sorted(platform_counts.items()))
+            print(f"  {name}: {detail}")
+    if doubts:
+        resent = doubts.get("sent", 0)
+        unsure = sum(count for status, count in doubts.items() if status != "sent")
+        print(
+            f"in doubt: {sum(doubts.values())} messages got no answer at first "
+            f"({resent} sent again once, so they may show twice; {unsure} not resent, so they may be missing)"
+        )
+    for name, problem in problems.items():
+        print(f"paperwire: {name}: {problem}", file=sys.stderr)
+    if stop.is_set():
+        print("paperwire: publish stopped by a signal; run it again to send the rest", file=sys.stderr)
     return 1 if undelivered else 0
 
 

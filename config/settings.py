@@ -6,10 +6,13 @@ with a message naming the variable to use instead.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import tomllib
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +24,11 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from paperwire.config.environment import EnvironmentReading, read_environment
+from paperwire.config.masking import mask_url, mask_urls, url_secrets
+
+log = logging.getLogger("paperwire.config")
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_TOPICS_FILE = CONFIG_DIR / "topics.toml"
@@ -70,6 +78,11 @@ class DatabaseSettings(BaseModel):
     # when, its remote id) but lose their payload; checked once a day, at the build.
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
 
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else normalize_database_url(value.strip())
+
 
 class DigestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -86,8 +99,13 @@ class DigestSettings(BaseModel):
     def _resolve_topics_file(cls, value: Path) -> Path:
         # A relative path is read from the working directory, else from the project folder,
         # so the example config's "config/topics.toml" works from anywhere.
+        value = value.expanduser()
         if not value.is_absolute() and not value.exists() and (CONFIG_DIR.parent / value).exists():
             return CONFIG_DIR.parent / value
+        if not value.is_file():
+            raise ValueError(
+                f"no such file; point it at a taxonomy TOML file (the default is {DEFAULT_TOPICS_FILE})"
+            )
         return value
 
 
@@ -99,6 +117,11 @@ class SourcesSettings(BaseModel):
     timeout_seconds: float = Field(default=20.0, gt=0)
     max_retries: int = Field(default=4, ge=0, le=10)
     arxiv_interval_seconds: float = Field(default=3.0, ge=0)
+
+    @field_validator("hf_base_url", "arxiv_base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        return check_web_url(value)
 
 
 class TelegramSettings(BaseModel):
@@ -118,6 +141,11 @@ class TelegramSettings(BaseModel):
     @classmethod
     def _chat_list(cls, value: Any) -> Any:
         return _chat_targets(value)
+
+    @field_validator("base_url", "webhook_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        return check_web_url(value)
 
 
 class SlackSettings(BaseModel):
@@ -140,6 +168,11 @@ class SlackSettings(BaseModel):
     def _channel_list(cls, value: Any) -> Any:
         return _chat_targets(value)
 
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        return check_web_url(value)
+
 
 class LLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -158,6 +191,11 @@ class LLMSettings(BaseModel):
     arxiv_html_base_url: str = "https://arxiv.org"
     judge: bool = False
 
+    @field_validator("base_url", "arxiv_html_base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        return check_web_url(value)
+
 
 class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -167,6 +205,11 @@ class ServerSettings(BaseModel):
     # The public address of the archive pages and feeds (e.g. "https://papers.example.org/");
     # unset, links use the address each request came to.
     public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        return check_web_url(value)
 
 
 class ScheduleSettings(BaseModel):
@@ -179,6 +222,18 @@ class ScheduleSettings(BaseModel):
     )
     delivery_time: str = "09:00"
     misfire_grace_seconds: int = Field(default=6 * 3600, ge=0)
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _lower_days(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError(
+                f"{value!r} is one word, not a list; use a list of mon..sun, "
+                'e.g. days = ["mon", "tue"] or PAPERWIRE_SCHEDULE__DAYS=mon,tue'
+            )
+        if isinstance(value, list):
+            return [item.strip().lower() if isinstance(item, str) else item for item in value]
+        return value
 
     @field_validator("build_time", "delivery_time")
     @classmethod
@@ -199,6 +254,40 @@ class CommandSettings(BaseModel):
     per_user_per_minute: int = Field(default=20, ge=1)
     max_argument_length: int = Field(default=300, ge=10)
     search_results: int = Field(default=10, ge=1, le=50)
+
+
+def check_web_url(value: str | None) -> str | None:
+    """An http(s) URL with a host, or ValueError naming the form."""
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("is not a web address; use an http:// or https:// URL, e.g. https://example.org/")
+    return value.strip()
+
+
+_DATABASE_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg", "postgres": "asyncpg"}
+
+
+def normalize_database_url(value: str) -> str:
+    """An async SQLAlchemy URL: `sqlite:///x` and `postgresql://...` get their async driver."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    form = "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"is not a database URL; {form}") from None
+    backend = url.get_backend_name()
+    if backend not in _DATABASE_DRIVERS:
+        raise ValueError(f"names the database {backend!r}, which paperwire does not support; {form}")
+    driver = _DATABASE_DRIVERS[backend]
+    if url.drivername in (backend, "postgres"):
+        url = url.set(drivername=f"{'postgresql' if backend == 'postgres' else backend}+{driver}")
+    elif url.get_driver_name() != driver:
+        raise ValueError(f"uses the driver {url.get_driver_name()!r}; paperwire talks to {backend} through {driver}: {form}")
+    return url.render_as_string(hide_password=False)
 
 
 def parse_hhmm(value: str) -> time:
@@ -232,7 +321,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default_factory=default_data_dir)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
@@ -252,11 +341,24 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _EnvironmentSource(settings_cls)]
         config_file = _CONFIG_FILE.get("path")
         if config_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _a_folder(cls, value: Path) -> Path:
+        value = value.expanduser()
+        if value.exists() and not value.is_dir():
+            raise ValueError("is a file, not a folder; point it at a folder paperwire may write into")
+        return value
 
     @property
     def database_url(self) -> str:
@@ -270,81 +372,171 @@ class Settings(BaseSettings):
 
 
 _CONFIG_FILE: dict[str, Path | None] = {"path": None}
+_ENVIRONMENT: dict[str, EnvironmentReading | None] = {"reading": None}
+
+# Key names that hold a secret wherever they appear in a file (lower case, "-" read as "_").
+SECRET_NAMES = frozenset(
+    {key for _, key in SECRET_KEYS}
+    | {"apikey", "password", "passwd", "secret", "access_token", "client_secret"}
+)
 
 
-def _refuse_secrets_in_file(path: Path) -> None:
+class _EnvironmentSource(PydanticBaseSettingsSource):
+    """`PAPERWIRE_*` variables as read by config/environment.py (lists as JSON or a,b,c)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False  # unused: __call__ returns the whole tree
+
+    def __call__(self) -> dict[str, Any]:
+        reading = _ENVIRONMENT["reading"]
+        if reading is None:  # Settings() built directly (tests): read now, problems raise
+            reading = read_environment(Settings, os.environ)
+            if reading.problems:
+                raise ConfigError("\n".join(reading.problems))
+        return reading.values
+
+
+def _file_problems(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """The file's tree and every secret it holds, refused with the variable to use instead."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        return None, [f"--config {path}: no such file; pass an existing TOML file (see config/paperwire.example.toml)"]
+    except IsADirectoryError:
+        return None, [f"--config {path}: is a folder; pass a TOML file (see config/paperwire.example.toml)"]
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [f"--config {path}: cannot be read ({error}); pass a readable UTF-8 TOML file"]
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+        return None, [f"--config {path}: is not valid TOML ({error}); see config/paperwire.example.toml"]
+    problems: list[str] = []
+    _find_secrets(data, (), path, problems)
+    return data, problems
+
+
+def _find_secrets(node: Any, where: tuple[str, ...], path: Path, problems: list[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = (*where, str(key))
+            name = str(key).lower().replace("-", "_")
+            if name in SECRET_NAMES and value not in (None, ""):
+                problems.append(
+                    f"{'.'.join(here)} in {path} is a secret and is not read from a file; "
+                    f"set the environment variable {_secret_variable(here)} instead"
+                )
+            else:
+                _find_secrets(value, here, path, problems)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            _find_secrets(item, (*where, str(index)), path, problems)
+    elif isinstance(node, str) and "://" in node:
+        found = url_secrets(node)
+        if found:
+            key = ".".join(where)
+            problems.append(
+                f"{key} in {path} carries a secret ({', '.join(found)}): {mask_url(node)!r}; "
+                f"set the environment variable {_url_variable(where)} instead"
+            )
+
+
+def _secret_variable(where: tuple[str, ...]) -> str:
+    lowered = tuple(part.lower().replace("-", "_") for part in where)
+    if len(lowered) == 2 and lowered in SECRET_KEYS:
+        return SECRET_KEYS[lowered]  # type: ignore[index]
+    if lowered and lowered[-1] in ("password", "passwd") and lowered[0] == "database":
+        return "PAPERWIRE_DATABASE__URL (with the password in the URL)"
     for (section, key), variable in SECRET_KEYS.items():
-        if isinstance(data.get(section), dict) and key in data[section]:
-            raise ConfigError(
-                f"{section}.{key} is a secret and is not read from {path}; "
-                f"set the environment variable {variable} instead"
-            )
-    database = data.get("database")
-    if isinstance(database, dict) and isinstance(database.get("url"), str):
-        if _url_has_password(database["url"]):
-            raise ConfigError(
-                f"database.url in {path} carries a password; "
-                "set the environment variable PAPERWIRE_DATABASE__URL instead"
-            )
+        if lowered[-1] == key:
+            return variable
+    return "PAPERWIRE_" + "__".join(part.upper() for part in lowered)
 
 
-def _url_has_password(url: str) -> bool:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).password is not None
-    except Exception:  # an unparsable URL is reported by the engine later
-        return False
+def _url_variable(where: tuple[str, ...]) -> str:
+    lowered = [part.lower() for part in where if not part.isdigit()]
+    return "PAPERWIRE_" + "__".join(part.upper() for part in lowered)
 
 
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Load settings once: environment over the TOML file over defaults.
 
-    `config_file` falls back to `PAPERWIRE_CONFIG`. Raises ConfigError with one line per problem.
+    `config_file` falls back to `PAPERWIRE_CONFIG`. Raises ConfigError with one line per
+    problem, every problem at once; variables that name no setting are logged as warnings.
     """
     from pydantic import ValidationError
 
     path = config_file or os.environ.get("PAPERWIRE_CONFIG")
-    _CONFIG_FILE["path"] = Path(path) if path else None
+    file_path = Path(path).expanduser() if path else None
+    problems: list[str] = []
+    if file_path is not None:
+        data, problems = _file_problems(file_path)
+        if data is None:
+            file_path = None
+    reading = read_environment(Settings, os.environ)
+    for line in reading.unknown:
+        log.warning("%s", line)
+    problems.extend(reading.problems)
+    _CONFIG_FILE["path"] = file_path
+    _ENVIRONMENT["reading"] = reading
+    settings: Settings | None = None
     try:
-        if _CONFIG_FILE["path"] is not None:
-            _refuse_secrets_in_file(_CONFIG_FILE["path"])
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as error:
-        raise ConfigError(explain_validation_error(error)) from None
+        problems.extend(explain_validation_error(error, reading.variables, skip_secrets=True).splitlines())
+    except ConfigError as error:
+        problems.extend(str(error).splitlines())
     finally:
         _CONFIG_FILE["path"] = None
+        _ENVIRONMENT["reading"] = None
+    if problems or settings is None:
+        raise ConfigError("\n".join(dict.fromkeys(problems)))
+    return settings
 
 
 _EXAMPLES: dict[str, str] = {
+    "log_level": 'log_level = "INFO"',
     "digest.language": 'language = "en"   (or "zh")',
     "digest.max_papers": "max_papers = 6",
+    "digest.topics_file": 'topics_file = "config/topics.toml"',
     "schedule.timezone": 'timezone = "Asia/Shanghai"',
     "schedule.build_time": 'build_time = "08:30"',
     "schedule.delivery_time": 'delivery_time = "09:00"',
-    "schedule.days": 'days = ["mon", "tue", "wed", "thu", "fri"]',
+    "schedule.days": 'days = ["mon", "tue", "wed", "thu", "fri"], or PAPERWIRE_SCHEDULE__DAYS=mon,tue,wed',
     "server.port": "port = 8080",
-    "telegram.chats": 'PAPERWIRE_TELEGRAM__CHATS=\'["-1001234567890", "@mychannel"]\'',
-    "slack.channels": "PAPERWIRE_SLACK__CHANNELS='[\"C0123456789\"]'",
+    "telegram.chats": 'PAPERWIRE_TELEGRAM__CHATS=\'["-1001234567890", "@mychannel"]\' or -1001234567890,@mychannel',
+    "slack.channels": "PAPERWIRE_SLACK__CHANNELS='[\"C0123456789\"]' or C0123456789,C0987654321",
+    "database.url": 'url = "postgresql+asyncpg://paperwire@db.example.org/paperwire"',
 }
 
 
-def explain_validation_error(error: Any) -> str:
-    """One line per problem: which key, what is wrong, and an example where we have one."""
+def _shown_value(key: str, value: Any) -> str:
+    """A setting's value as an error line may show it: secrets hidden, URLs masked, short."""
+    last = key.rsplit(".", 1)[-1].lower().replace("-", "_")
+    if last in SECRET_NAMES or isinstance(value, SecretStr):
+        return "'***'"
+    text = mask_urls(repr(value) if not isinstance(value, (dict, list)) else json.dumps(value, default=str))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def explain_validation_error(
+    error: Any, variables: dict[tuple[str, ...], str] | None = None, *, skip_secrets: bool = False
+) -> str:
+    """One line per problem: which key and value, what is wrong, and an example where we have one."""
     lines = []
     for problem in error.errors():
-        key = ".".join(str(part) for part in problem["loc"])
+        loc = tuple(str(part) for part in problem["loc"])
+        key = ".".join(loc)
+        if skip_secrets and loc and loc[-1].lower().replace("-", "_") in SECRET_NAMES:
+            continue  # refused as a secret in a file, with its own line
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
-            message = "is not a setting paperwire knows (check the spelling)"
-        line = f"{key}: {message}"
-        example = _EXAMPLES.get(key) or _EXAMPLES.get(".".join(str(p) for p in problem["loc"][:2]))
+            message = "is not a setting paperwire knows (check the spelling; see config/paperwire.example.toml)"
+        source = (variables or {}).get(loc[:2]) or (variables or {}).get(loc[:1])
+        shown = key
+        if problem["type"] != "missing" and "input" in problem:
+            shown += f" = {_shown_value(key, problem['input'])}"
+        if source:
+            shown += f" (from {source})"
+        line = f"{shown}: {message}"
+        example = _EXAMPLES.get(key) or _EXAMPLES.get(".".join(loc[:2]))
         if example:
             line += f"; for example {example}"
         lines.append(line)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paperwire.bot.models import Card, Language, Paper
 from paperwire.bot.store.digests import Placement
-from paperwire.bot.pipeline import Pipeline
+from paperwire.bot.pipeline import Pipeline, store_result
 from paperwire.bot.sources.arxiv import ArxivClient
 from paperwire.bot.sources.hf import HFClient
 from paperwire.bot.sources.lookup import SingleFlight, lookup_paper
@@ -93,20 +93,12 @@ class PaperLookup:
 
     async def _summarize(self, paper: Paper, language: Language) -> Card:
         summarizer = self.pipeline.summarizer
-        model, prompt_version = summarizer.cache_key
         result = await summarizer.summarize(paper, language)
-        # As in the pipeline: an LLM card that fell back to extractive is not cached under the
-        # LLM's key, so the next request tries the model again.
-        if result.card.method == "llm" or model == "extractive":
+        self.pipeline.count_cards([result])
+        # As in the pipeline: whatever the model answered is cached (a card the grounding
+        # check rejected as its extractive fallback), so nobody asking later pays again;
+        # only a failure with no answer (timeout, 429, 5xx) is asked again next time.
+        if result.cacheable:
             async with self.db.begin() as connection:
-                await digest_store.store_card(
-                    connection,
-                    arxiv_id=paper.arxiv_id,
-                    language=language,
-                    model=model,
-                    prompt_version=prompt_version,
-                    card=result.card,
-                    prompt_tokens=result.prompt_tokens,
-                    completion_tokens=result.completion_tokens,
-                )
+                await store_result(connection, paper.arxiv_id, language, summarizer.cache_key, result)
         return result.card

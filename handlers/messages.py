@@ -91,6 +91,8 @@ EN: Final[dict[str, str]] = {
     "paper_bad_link": "That link names no arXiv paper. Use an id such as 2602.13515, arXiv:2602.13515 "
     "or cs/0501001, or an arxiv.org or huggingface.co/papers link.",
     "source_unavailable": "Hugging Face and arXiv could not be reached to look up {id}; please try again later.",
+    "source_offline": "{id}: not found offline. It is not stored here, and neither Hugging Face nor arXiv "
+    "can be reached from this machine; try again when it is online.",
     "card_picked": "Picked in the digest of the {date} list.",
     "card_listed": "On the Daily Papers list of {date}.",
     "card_fetched": "Looked up on demand; not on a stored Daily Papers list.",
@@ -205,6 +207,7 @@ ZH: Final[dict[str, str]] = {
     "paper_bad_link": "这个链接不是 arXiv 论文。请使用 2602.13515、arXiv:2602.13515、cs/0501001 这样的编号，"
     "或 arxiv.org、huggingface.co/papers 的链接。",
     "source_unavailable": "暂时无法连接 Hugging Face 和 arXiv 查询 {id}，请稍后再试。",
+    "source_offline": "{id}：离线状态下未找到。本地没有存储这篇论文，且本机无法连接 Hugging Face 和 arXiv；请联网后再试。",
     "card_picked": "入选 {date} 列表的日报。",
     "card_listed": "出现在 {date} 的 Daily Papers 列表中。",
     "card_fetched": "即时查询所得，不在已收录的 Daily Papers 列表中。",

@@ -14,7 +14,7 @@ from paperwire.bot.curation.taxonomy import Taxonomy
 from paperwire.bot.models import DigestEntry, Language, Paper, Pick
 from paperwire.bot.similar.blend import blend_rankings
 from paperwire.bot.pipeline import Pipeline, Rerank
-from paperwire.bot.sources.errors import PaperNotFound, SourceError
+from paperwire.bot.sources.errors import PaperNotFound, SourceError, SourceOffline
 from paperwire.bot.store import curation as curation_store
 from paperwire.bot.store import digests as digest_store
 from paperwire.bot.store import papers as paper_store
@@ -131,6 +131,9 @@ class Queries:
                 found = await self.lookup.find(command.arxiv_id, language)
             except PaperNotFound:
                 return text_reply(language, "not_found", message(language, "paper_not_found_id", id=command.arxiv_id))
+            except SourceOffline as error:  # the reply says it; one debug line is enough
+                log.debug("on-demand lookup of %s failed: %s", command.arxiv_id, error)
+                return text_reply(language, "error", message(language, "source_offline", id=command.arxiv_id))
             except SourceError as error:
                 log.warning("on-demand lookup of %s failed: %s", command.arxiv_id, error)
                 return text_reply(language, "error", message(language, "source_unavailable", id=command.arxiv_id))
@@ -198,6 +201,9 @@ class Queries:
                 found = await self.lookup.find(arxiv_id, language)
             except PaperNotFound:
                 return text_reply(language, "not_found", message(language, "paper_not_found_id", id=arxiv_id))
+            except SourceOffline as error:  # the reply says it; one debug line is enough
+                log.debug("on-demand lookup of %s failed: %s", arxiv_id, error)
+                return text_reply(language, "error", message(language, "source_offline", id=arxiv_id))
             except SourceError as error:
                 log.warning("on-demand lookup of %s failed: %s", arxiv_id, error)
                 return text_reply(language, "error", message(language, "source_unavailable", id=arxiv_id))

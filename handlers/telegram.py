@@ -19,7 +19,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from paperwire.bot.delivery.ratelimit import KeyedPacers, Pacer
+from paperwire.bot.delivery.ratelimit import KeyedPacers, Pacer, SendBudget
 from paperwire.bot.delivery.telegram import bot_rate, chat_rate, seconds, send_message
 from paperwire.bot.models import LANGUAGES
 from paperwire.bot.views import MessageView, View
@@ -127,11 +127,12 @@ def _command_word(text: str) -> tuple[str, str | None]:
 class TelegramCommands:
     """The callbacks `register()` wires in; holds the core and the reply pacing."""
 
-    def __init__(self, core: CommandCore, settings: TelegramSettings) -> None:
+    def __init__(self, core: CommandCore, settings: TelegramSettings, budget: SendBudget | None = None) -> None:
         self.core = core
         self.settings = settings
-        # Replies share the bot's limits with the digest fan-out; pace them the same way.
-        self._bot_pacer = Pacer(bot_rate(settings))
+        # Replies draw from the bot's one budget, shared with the digest fan-out (and, on
+        # PostgreSQL, with every replica).
+        self._bot_pacer: SendBudget = budget if budget is not None else Pacer(bot_rate(settings))
         self._chat_pacers = KeyedPacers(lambda chat_id: chat_rate(settings, chat_id))
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -253,6 +254,7 @@ class TelegramCommands:
                 log.warning("telegram: reply to chat %s dropped: rate limited for %.0f s", chat_id, wait)
                 return False
             chat_pacer.block_until(wait)
+            await self._bot_pacer.pause(wait)
             await asyncio.sleep(wait)
             await send_message(bot, chat_id, rendered, reply_to=reply_to)
         return True
@@ -267,9 +269,11 @@ def _sender_id(message: Message) -> str:
     return "unknown"
 
 
-def register(application: Application, core: CommandCore, *, settings: TelegramSettings) -> TelegramCommands:
+def register(
+    application: Application, core: CommandCore, *, settings: TelegramSettings, budget: SendBudget | None = None
+) -> TelegramCommands:
     """Wire the commands, the unknown-command reply, the buttons and the error handler."""
-    commands = TelegramCommands(core, settings)
+    commands = TelegramCommands(core, settings, budget)
     for name in COMMANDS:
         application.add_handler(CommandHandler(name, commands.on_command, filters=NEW_MESSAGES))
     # Same group, added last: only a command no CommandHandler took reaches it.

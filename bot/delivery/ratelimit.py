@@ -1,14 +1,37 @@
-"""Pacing for outgoing messages: one pacer for a whole bot or workspace, one per chat.
+"""Pacing for outgoing messages: one budget per platform account (bot token, workspace), one
+pacer per chat.
 
 A pacer hands out send slots evenly (`interval` apart) rather than in bursts, so a
 platform that counts messages over a sliding window never sees more than the rate.
+
+The account's budget is shared by everything that sends for the account: the digest
+fan-out and the command replies, and on PostgreSQL every replica (`DatabaseBudget`: the
+next free slot is a row, taken with one atomic statement on the database's clock). On
+SQLite, one process, it is a `Pacer` in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+from sqlalchemy import text
+
+from paperwire.bot.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class SendBudget(Protocol):
+    """Send slots for one account: wait for one, or hold every send for a while (a 429)."""
+
+    async def acquire(self) -> None: ...
+
+    async def pause(self, seconds: float) -> None: ...
 
 
 class Pacer:
@@ -44,6 +67,9 @@ class Pacer:
     def block_until(self, seconds_from_now: float) -> None:
         self._next = max(self._next, self._clock() + seconds_from_now)
 
+    async def pause(self, seconds: float) -> None:
+        self.block_until(seconds)
+
 
 class KeyedPacers:
     """A pacer per key (per chat), created on first use, with the rate the key calls for."""
@@ -64,3 +90,93 @@ class KeyedPacers:
         now = self._clock()
         for key in [key for key, pacer in self._pacers.items() if pacer._next <= now]:
             del self._pacers[key]
+
+
+_TAKE_SLOT = text(
+    """
+    INSERT INTO send_budgets (account, next_slot)
+    VALUES (:account, extract(epoch from clock_timestamp()) + :interval)
+    ON CONFLICT (account) DO UPDATE
+    SET next_slot = greatest(send_budgets.next_slot, extract(epoch from clock_timestamp())) + :interval
+    RETURNING next_slot - :interval - extract(epoch from clock_timestamp())
+    """
+)
+_PAUSE = text(
+    """
+    INSERT INTO send_budgets (account, next_slot)
+    VALUES (:account, extract(epoch from clock_timestamp()) + :seconds)
+    ON CONFLICT (account) DO UPDATE
+    SET next_slot = greatest(send_budgets.next_slot, extract(epoch from clock_timestamp()) + :seconds)
+    """
+)
+
+
+class DatabaseBudget:
+    """One account's send slots kept in PostgreSQL, so replicas together stay within the rate.
+
+    Each send reserves the next slot with one statement (a row lock held for a moment), on
+    the database's clock, so the replicas' clocks need not agree. When the database cannot
+    be reached the slots come from a local pacer, so replies still go out, paced.
+    """
+
+    def __init__(self, db: Database, account: str, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.db = db
+        self.account = account
+        self.interval = 1.0 / rate
+        self._local = Pacer(rate)
+        self._failing = False
+
+    async def acquire(self) -> None:
+        try:
+            async with self.db.begin() as connection:
+                wait = float(
+                    (await connection.execute(_TAKE_SLOT, {"account": self.account, "interval": self.interval})).scalar_one()
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            if not self._failing:
+                log.warning("send budget %s: the database cannot be reached (%s); pacing locally", self.account,
+                            type(error).__name__)
+            self._failing = True
+            await self._local.acquire()
+            return
+        self._failing = False
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def pause(self, seconds: float) -> None:
+        self._local.block_until(seconds)
+        try:
+            async with self.db.begin() as connection:
+                await connection.execute(_PAUSE, {"account": self.account, "seconds": seconds})
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("send budget %s: could not share a pause (%s)", self.account, type(error).__name__)
+
+
+class SendBudgets:
+    """Every account's budget in this process, made on first use: the fan-out and the command
+    replies of one account get the same object."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._budgets: dict[str, SendBudget] = {}
+
+    def get(self, account: str, rate: float) -> SendBudget:
+        budget = self._budgets.get(account)
+        if budget is None:
+            if self.db.dialect == "postgresql":
+                budget = DatabaseBudget(self.db, account, rate)
+            else:
+                budget = Pacer(rate)
+            self._budgets[account] = budget
+        return budget
+
+
+def account_key(platform: str, secret: str) -> str:
+    """A stable name for an account that does not reveal its credential."""
+    return f"{platform}:{hashlib.sha256(secret.encode()).hexdigest()[:16]}"

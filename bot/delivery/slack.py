@@ -20,7 +20,16 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from paperwire.bot.delivery.worker import ChatGone, PlatformStopped, Rejected, RetryLater, SendOutcome, Sent
+from paperwire.bot.delivery.ratelimit import account_key
+from paperwire.bot.delivery.worker import (
+    ChatGone,
+    InDoubt,
+    PlatformStopped,
+    Rejected,
+    RetryLater,
+    SendOutcome,
+    Sent,
+)
 from paperwire.bot.models import Digest
 from paperwire.bot.store.outbox import Delivery
 from paperwire.config.settings import SlackSettings
@@ -62,6 +71,8 @@ TOKEN_ERRORS = frozenset(
 # Answered with HTTP 200 but worth another try later.
 TEMPORARY_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"})
 DEFAULT_RETRY_AFTER = 1.0
+# How many recent messages to read when looking for a post whose answer was lost.
+LOOKUP_LIMIT = 100
 # Slack counts posts when they arrive, we time them when they leave; a few milliseconds of
 # network and event-loop jitter between the two turn pacing at exactly the limit into
 # occasional 429s (each costing a Retry-After), so posts are paced 5% under the limits.
@@ -158,6 +169,9 @@ class SlackSender:
         self.client = client
         self.settings = settings
         self.pacing = PostPacing(self.chat_rate(""), self.platform_rate)
+        token = settings.bot_token.get_secret_value() if settings.bot_token is not None else ""
+        self.account = account_key(PLATFORM, token)
+        self._bot_id: str | None = None
 
     @property
     def platform_rate(self) -> float:
@@ -172,6 +186,14 @@ class SlackSender:
         except ValueError as error:
             return Rejected(f"malformed payload: {error}")
         thread_ts = self._thread_of(delivery)
+        if delivery.in_doubt:
+            # An earlier post got no answer: it may be in the channel. Look before posting again,
+            # so an overview is never posted twice and its cards go under the one that is there.
+            found = await self.find_posted(delivery.chat_id, message.text, thread_ts)
+            if found is not None:
+                log.info("slack: message %d to %s was posted after all (ts %s); not posting it again",
+                         delivery.id, delivery.chat_id, found)
+                return Sent(found)
         await self.pacing.wait_turn(delivery.chat_id)
         try:
             response = await self.client.chat_postMessage(
@@ -184,11 +206,36 @@ class SlackSender:
             )
         except SlackApiError as error:
             return outcome_for_error(error)
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            # The message may have gone out (no idempotent sends on Slack): the retry is the
-            # documented "resend" case.
+        except (aiohttp.ClientConnectorError, ConnectionRefusedError) as error:
             return RetryLater(0.0, f"network: {type(error).__name__}: {error}")
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            # The request went out and no answer came: the message may be in the channel.
+            return InDoubt(f"no answer after posting ({type(error).__name__})")
         return Sent(str(response.get("ts")) if response.get("ts") else None)
+
+    async def find_posted(self, channel: str, text: str, thread_ts: str | None) -> str | None:
+        """The ts of this bot's recent message with `text` in the channel (or the thread), if any."""
+        try:
+            if self._bot_id is None:
+                identity = await self.client.auth_test()
+                self._bot_id = str(identity.get("bot_id") or "")
+            if thread_ts is not None:
+                response = await self.client.conversations_replies(channel=channel, ts=thread_ts, limit=LOOKUP_LIMIT)
+            else:
+                response = await self.client.conversations_history(channel=channel, limit=LOOKUP_LIMIT)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("slack: could not look for an earlier post in %s (%s); posting again",
+                        channel, type(error).__name__)
+            return None
+        for item in response.get("messages") or []:
+            if not isinstance(item, dict) or item.get("text") != text:
+                continue
+            if self._bot_id and item.get("bot_id") not in (None, self._bot_id):
+                continue
+            if thread_ts is not None and item.get("ts") == thread_ts:
+                continue  # the parent itself
+            return str(item.get("ts"))
+        return None
 
     def _thread_of(self, delivery: Delivery) -> str | None:
         if not (self.settings.thread_cards and delivery.message_index > 0 and delivery.payload.get(IN_THREAD, True)):
@@ -209,8 +256,11 @@ def outcome_for_error(error: SlackApiError) -> SendOutcome:
     status = response.status_code
     code = str(response.get("error") or "") if isinstance(response.data, dict) else ""
     if status == 429:
-        return RetryLater(_retry_after(response.headers), f"429 rate limited ({code or 'ratelimited'})")
-    if status >= 500 or code in TEMPORARY_ERRORS:
+        # Our pacing keeps each channel under its limit, so the workspace's was hit: all wait.
+        return RetryLater(_retry_after(response.headers), f"429 rate limited ({code or 'ratelimited'})", "platform")
+    if status >= 500:
+        return RetryLater(0.0, f"{status} {code or 'server error'}", maybe_delivered=True)
+    if code in TEMPORARY_ERRORS:
         return RetryLater(0.0, f"{status} {code or 'server error'}")
     if code in CHANNEL_ERRORS:
         return ChatGone(code)

@@ -5,12 +5,13 @@ Every python-telegram-bot failure is turned into one of the worker's outcomes in
 is part of every Bot API URL, so nothing here logs a URL, and error text is scrubbed of it.
 
 In flight (`telegram.in_flight`): Telegram has no idempotent send, so a message whose fate
-is unknown is either sent again ("resend", the default: it may arrive twice) or given up
-("skip": it may be missing). That covers a sender that died between claiming a row and
-recording the answer (the worker reclaims or abandons the row once its lease runs out) and
-a send that got no answer after the request went out (a read timeout, a dropped
-connection): resent, or marked failed with the reason. A send that never left (no
-connection, pool or connect timeout) and a 5xx answer are always retried with backoff.
+is unknown is either sent again once ("resend", the default: it may arrive twice, never
+three times) or given up ("skip": it may be missing). That covers a sender that died
+between claiming a row and recording the answer (a rerun takes the row over from the dead
+worker) and a send that got no answer after the request went out (a read timeout, a
+dropped connection): `InDoubt`, which the worker records in doubt, paces the chat down
+and pauses a chat that keeps timing out. A send that never left (no connection, pool or
+connect timeout) is retried with backoff; so is a 5xx answer, counted as in doubt.
 """
 
 from __future__ import annotations
@@ -34,7 +35,16 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from paperwire.bot.delivery.worker import ChatGone, ChatMoved, PlatformStopped, Rejected, RetryLater, SendOutcome, Sent
+from paperwire.bot.delivery.worker import (
+    ChatGone,
+    ChatMoved,
+    InDoubt,
+    PlatformStopped,
+    Rejected,
+    RetryLater,
+    SendOutcome,
+    Sent,
+)
 from paperwire.bot.models import Digest
 from paperwire.bot.store.outbox import Delivery
 from paperwire.config.settings import TelegramSettings
@@ -224,6 +234,11 @@ def chat_rate(settings: TelegramSettings, chat_id: str) -> float:
     return settings.rate_per_group_per_minute / 60.0 * PACING_HEADROOM
 
 
+def account(settings: TelegramSettings) -> str:
+    """The bot's send budget name: its numeric id, which is not secret (the rest of the token is)."""
+    return f"telegram:{bot_token(settings).split(':', 1)[0]}"
+
+
 def bot_rate(settings: TelegramSettings) -> float:
     """Messages per second to send through one bot, all chats together."""
     return settings.rate_per_bot * PACING_HEADROOM
@@ -237,6 +252,10 @@ class TelegramSender:
     def __init__(self, bot: Bot, settings: TelegramSettings) -> None:
         self.bot = bot
         self.settings = settings
+
+    @property
+    def account(self) -> str:
+        return account(self.settings)
 
     @property
     def platform_rate(self) -> float:
@@ -264,8 +283,10 @@ def outcome_for_error(
     text = _scrub(error.message, token)
     # Order matters: BadRequest and TimedOut are NetworkErrors in python-telegram-bot.
     if isinstance(error, RetryAfter):
+        # Telegram does not say which limit was hit; the worker keeps every chat under its own,
+        # so the bot-wide one was (replies, another replica): the whole account waits.
         wait = max(seconds(error.retry_after), 0.0)
-        return RetryLater(wait, f"429 Too Many Requests: retry after {wait:g}s", "chat")
+        return RetryLater(wait, f"429 Too Many Requests: retry after {wait:g}s", "platform")
     if isinstance(error, ChatMigrated):
         return ChatMoved(str(error.new_chat_id))
     if isinstance(error, Forbidden):
@@ -280,14 +301,19 @@ def outcome_for_error(
         return Rejected(text)
     if isinstance(error, NetworkError):
         if isinstance(error.__cause__, _MAYBE_DELIVERED):
-            # No answer after the request went out: the message may have been delivered.
-            if in_flight == "skip":
-                return Rejected(f"no answer after sending ({_kind(error)}); may have been delivered, "
-                                "not resent (in_flight = skip)")
-            return RetryLater(0.0, f"no answer after sending ({_kind(error)}); resending (in_flight = resend)")
-        kind = "timed out before sending" if isinstance(error, TimedOut) else "network or server error"
-        return RetryLater(0.0, f"{kind}: {text}")
+            # No answer after the request went out: the message may have been delivered. The
+            # worker resends it at most once, per the in-flight policy.
+            return InDoubt(f"no answer after sending ({_kind(error)})")
+        if isinstance(error, TimedOut):
+            return RetryLater(0.0, f"timed out before sending: {text}")
+        # A server error answered: most often nothing was delivered, but it may have been.
+        return RetryLater(0.0, f"network or server error: {text}", maybe_delivered=_server_error(text))
     return RetryLater(0.0, f"unexpected answer: {type(error).__name__}: {text}")
+
+
+def _server_error(text: str) -> bool:
+    """PTB's NetworkError for a 5xx answer: "Bad Gateway" or "<description> (5xx)"."""
+    return text.startswith("Bad Gateway") or text.rstrip().endswith(tuple(f"({code})" for code in range(500, 600)))
 
 
 def _kind(error: TelegramError) -> str:

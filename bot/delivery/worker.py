@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import socket
+import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paperwire.bot.delivery.ratelimit import KeyedPacers, Pacer
+from paperwire.bot.delivery.ratelimit import KeyedPacers, Pacer, SendBudget
 from paperwire.bot.metrics import Metrics
 from paperwire.bot.store import outbox
 from paperwire.bot.store.database import Database
@@ -38,6 +41,8 @@ class RetryLater:
     after: float
     reason: str
     scope: Literal["chat", "platform"] = "chat"
+    # A server error after the request went out: the message may be there; counted in doubt.
+    maybe_delivered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +73,15 @@ class PlatformStopped:
     reason: str
 
 
-SendOutcome = Sent | RetryLater | ChatGone | ChatMoved | Rejected | PlatformStopped
+@dataclass(frozen=True, slots=True)
+class InDoubt:
+    """The request went out and its answer never came (a read timeout, a dropped connection,
+    a server error after the message may have been delivered): it may be in the chat."""
+
+    reason: str
+
+
+SendOutcome = Sent | RetryLater | ChatGone | ChatMoved | Rejected | PlatformStopped | InDoubt
 
 
 class Sender(Protocol):
@@ -92,12 +105,40 @@ ChatHook = Callable[[str, str, str], Awaitable[None]]
 """(platform, chat id, detail) -> None: what to do about a chat beyond the outbox."""
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{id(object()) & 0xFFFF:x}"
+def worker_name(platform: str) -> str:
+    """Unique per worker: two workers of one process, or of two hosts, never share a name."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{platform}:{secrets.token_hex(4)}"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+# How often a worker says it is alive (outbox.WORKER_TIMEOUT_SECONDS says when it is not).
+HEARTBEAT_SECONDS = 3.0
+# Consecutive sends to one chat without an answer before the chat is paused.
+PAUSE_AFTER_DOUBTS = 3
+# How long a chat that keeps timing out is paused.
+PAUSE_SECONDS = 900.0
+# The wait before the one resend of a message whose answer never came.
+DOUBT_RETRY_SECONDS = 5.0
 
 
 class DeliveryWorker:
-    """Sends one platform's outbox rows, as fast as the platform's limits allow."""
+    """Sends one platform's outbox rows, as fast as the platform's limits allow.
+
+    Every send that left is recorded before anything else: when the database cannot take
+    the outcome (down, disk full) it is held in memory, the worker claims nothing new, and
+    the held outcomes are written first once it can. At stop, sends in flight are waited
+    for (up to `drain_grace`) and recorded; one still unanswered is recorded in doubt, and
+    only rows whose request never left are given back.
+    """
 
     def __init__(
         self,
@@ -115,6 +156,11 @@ class DeliveryWorker:
         on_chat_moved: ChatHook | None = None,
         metrics: Metrics | None = None,
         name: str | None = None,
+        budget: SendBudget | None = None,
+        resume_paused: bool = False,
+        pause_after_doubts: int = PAUSE_AFTER_DOUBTS,
+        pause_seconds: float = PAUSE_SECONDS,
+        doubt_retry_seconds: float = DOUBT_RETRY_SECONDS,
     ) -> None:
         self.db = db
         self.sender = sender
@@ -129,19 +175,32 @@ class DeliveryWorker:
         self.on_chat_gone = on_chat_gone
         self.on_chat_moved = on_chat_moved
         self.metrics = metrics
-        self.name = name or worker_name()
+        self.name = name or worker_name(self.platform)
+        self.resume_paused = resume_paused
+        self.pause_after_doubts = pause_after_doubts
+        self.pause_seconds = pause_seconds
+        self.doubt_retry_seconds = doubt_retry_seconds
         self.stopped_reason: str | None = None
-        self._platform_pacer = Pacer(sender.platform_rate)
+        # Why the database could not be written or read, while it cannot.
+        self.database_error: str | None = None
+        # The account's budget (bot token, workspace), shared with command replies.
+        self.budget: SendBudget = budget if budget is not None else Pacer(sender.platform_rate)
         self._chat_pacers = KeyedPacers(sender.chat_rate)
+        self._chat_doubts: dict[str, int] = defaultdict(int)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sending: dict[asyncio.Task[None], Delivery] = {}
+        self._unwritten: list[tuple[Delivery, SendOutcome]] = []
+        self._write_lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        # Outcomes waiting to be written, in one transaction per batch (see `_flush`).
-        self._outcomes: list[tuple[Delivery, SendOutcome, Pacer]] = []
-        self._flushed = asyncio.Event()
-        self._flusher: asyncio.Task[None] | None = None
+        self._last_heartbeat = 0.0
         self._payloads: dict[int, dict] = {}  # shared payloads already read, by id
         # Claim when this many sends are free (or nothing is in flight): fewer, larger claims.
         self.claim_batch = max(1, concurrency // 4)
+
+    @property
+    def unwritten(self) -> int:
+        """Outcomes held in memory because the database would not take them."""
+        return len(self._unwritten)
 
     def wake(self) -> None:
         """New rows were planned: look now instead of at the next poll."""
@@ -149,22 +208,27 @@ class DeliveryWorker:
 
     async def run(self, stop: asyncio.Event, *, digest_ids: list[int] | None = None, until_idle: bool = False) -> None:
         """Send until `stop` is set (or, with `until_idle`, until nothing is left that can be sent)."""
-        if self.in_flight == "skip":
-            async with self.db.begin() as connection:
-                abandoned = await outbox.abandon_expired(connection, self.platform)
-            if abandoned:
-                log.warning("%s: %d messages were in flight when a sender stopped; not resending them", self.platform, abandoned)
+        while not stop.is_set():
+            if await self._database(self._start, "start"):
+                break
+            await self._sleep(stop, self.poll_seconds)
         try:
             while not stop.is_set() and self.stopped_reason is None:
-                claimed = await self._claim(digest_ids)
+                await self._heartbeat()
+                if self._unwritten and not await self._write_held():
+                    # Nothing new is claimed until what was sent is recorded.
+                    await self._sleep(stop, self.poll_seconds)
+                    continue
+                claimed = await self._database(lambda: self._claim(digest_ids), "claim")
+                if claimed is None:
+                    await self._sleep(stop, self.poll_seconds)
+                    continue
                 if not claimed and not self._tasks:
-                    if self._flusher is not None and not self._flusher.done():
-                        # Outcomes being written make the chats' next messages due: look again then.
-                        await asyncio.wait([self._flusher], timeout=self.poll_seconds)
-                        continue
-                    if until_idle and await self._idle(digest_ids):
-                        return
-                    await self._sleep(stop, await self._pause_before_next(digest_ids))
+                    if until_idle and await self._database(lambda: self._idle(digest_ids), "check the queue"):
+                        if not self._unwritten:
+                            return
+                    pause = await self._database(self._pause_before_next, "read the queue")
+                    await self._sleep(stop, pause or self.poll_seconds)
                     continue
                 await self._wait_for_room()
         finally:
@@ -172,12 +236,66 @@ class DeliveryWorker:
 
     async def _wait_for_room(self) -> None:
         """Until `claim_batch` sends are free, everything in flight is done, or a poll passes."""
-        deadline = asyncio.get_running_loop().time() + self.poll_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.poll_seconds
         while self._tasks and self.concurrency - len(self._tasks) < self.claim_batch:
-            timeout = deadline - asyncio.get_running_loop().time()
+            timeout = deadline - loop.time()
             if timeout <= 0:
                 return
             await asyncio.wait(self._tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _start(self) -> bool:
+        """Announce this worker, take over the rows of dead workers on this host, apply the policy."""
+        host = socket.gethostname()[:80]
+        async with self.db.begin() as connection:
+            await outbox.heartbeat(connection, worker=self.name, platform=self.platform, host=host, pid=os.getpid())
+            for name, pid in await outbox.workers_on_host(connection, host):
+                if pid != os.getpid() and not pid_alive(pid):
+                    # Killed (kill -9, a crash): its rows are taken over now, not after their lease.
+                    await outbox.forget_worker(connection, name)
+            if self.in_flight == "skip":
+                abandoned = await outbox.abandon_expired(connection, self.platform)
+                if abandoned:
+                    log.warning("%s: %d messages were in flight when a sender stopped; not resending them",
+                                self.platform, abandoned)
+            if self.resume_paused:
+                resumed = await outbox.resume_paused(connection, self.platform)
+                if resumed:
+                    log.info("%s: %d paused messages are due again", self.platform, resumed)
+        self._last_heartbeat = time.monotonic()
+        return True
+
+    async def _heartbeat(self) -> None:
+        if time.monotonic() - self._last_heartbeat < HEARTBEAT_SECONDS:
+            return
+
+        async def beat() -> bool:
+            async with self.db.begin() as connection:
+                await outbox.heartbeat(
+                    connection, worker=self.name, platform=self.platform, host=socket.gethostname()[:80], pid=os.getpid()
+                )
+            self._last_heartbeat = time.monotonic()
+            return True
+
+        await self._database(beat, "send its heartbeat")
+
+    async def _database(self, work: Callable[[], Awaitable[Any]], what: str) -> Any:
+        """Run one database step; None (logged once per outage) when the database fails."""
+        try:
+            result = await work()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            problem = f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+            if self.database_error is None:
+                log.warning("%s: cannot %s: %s; holding %d outcomes in memory and claiming nothing until "
+                            "the database is back", self.platform, what, problem, len(self._unwritten))
+            self.database_error = problem
+            return None
+        if self.database_error is not None and not self._unwritten:
+            log.info("%s: the database is back", self.platform)
+            self.database_error = None
+        return result
 
     async def _claim(self, digest_ids: list[int] | None) -> list[Delivery]:
         free = self.concurrency - len(self._tasks)
@@ -206,7 +324,7 @@ class DeliveryWorker:
         async with self.db.connect() as connection:
             return await outbox.open_count(connection, platform=self.platform, digest_ids=digest_ids) == 0
 
-    async def _pause_before_next(self, digest_ids: list[int] | None) -> float:
+    async def _pause_before_next(self) -> float:
         async with self.db.connect() as connection:
             due = await outbox.next_due_at(connection, self.platform)
         if due is None:
@@ -223,28 +341,50 @@ class DeliveryWorker:
                 waiter.cancel()
 
     async def _drain(self) -> None:
-        """Let sends in flight finish (up to `drain_grace`), then give back whatever is still claimed."""
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=self.drain_grace)
+        """Stop: sends not yet started are dropped; sends in flight get `drain_grace` to answer and
+        are recorded (in doubt when the answer did not come); then the rest is given back."""
+        for task in [task for task in self._tasks if task not in self._sending]:
+            task.cancel()
+        flying = dict(self._sending)
+        if flying:
+            log.info("%s: waiting up to %.0f s for %d sends in flight", self.platform, self.drain_grace, len(flying))
+            _, pending = await asyncio.wait(flying, timeout=self.drain_grace)
             for task in pending:
                 task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
-        await self._flush_all()
-        async with self.db.begin() as connection:
-            released = await outbox.release_claims(connection, self.name)
+            for task in pending:
+                self._unwritten.append((flying[task], InDoubt("stopped while waiting for the answer")))
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for _ in range(3):
+            if not self._unwritten or await self._write_held():
+                break
+            await asyncio.sleep(0.2)
+        if self._unwritten:
+            # Their rows stay claimed by this (now gone) worker: the next run takes them over, in doubt.
+            log.error("%s: could not record %d sends before stopping (%s); the next run treats them as in doubt",
+                      self.platform, len(self._unwritten), self.database_error)
+            return
+
+        async def give_back() -> int:
+            async with self.db.begin() as connection:
+                released = await outbox.release_claims(connection, self.name, self.platform)
+                await outbox.forget_worker(connection, self.name)
+            return released
+
+        released = await self._database(give_back, "give back its claims")
         if released:
             log.info("%s: released %d claimed messages for the next run", self.platform, released)
 
     async def _deliver(self, delivery: Delivery) -> None:
         chat_pacer = self._chat_pacers.get(delivery.chat_id)
         await chat_pacer.acquire()
-        await self._platform_pacer.acquire()
+        await self.budget.acquire()
         # The chat's next slot counts from when this message leaves, not from when its slot
         # was reserved: a wait for the platform's slot must not shorten the chat's gap.
         chat_pacer.block_until(chat_pacer.interval)
+        task = asyncio.current_task()
+        assert task is not None
+        self._sending[task] = delivery
         try:
             outcome = await self.sender.send(delivery)
         except asyncio.CancelledError:
@@ -252,60 +392,68 @@ class DeliveryWorker:
         except Exception as error:  # a sender bug must not stop the worker
             log.exception("%s: unexpected error sending message %d", self.platform, delivery.id)
             outcome = RetryLater(after=self._backoff(delivery), reason=f"unexpected error: {error!r}")
-        self._outcomes.append((delivery, outcome, chat_pacer))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_all(), name=f"record-{self.platform}")
+        finally:
+            self._sending.pop(task, None)
+        self._unwritten.append((delivery, outcome))
+        await self._write_held()
 
-    async def _flush_all(self) -> None:
-        """Write the outcomes gathered so far, one transaction per batch, until none is left.
+    async def _write_held(self) -> bool:
+        """Record the held outcomes, all in one transaction; False when the database would not take them.
 
-        Sends finishing while a batch is written form the next batch, so a busy worker
-        writes many outcomes per commit and an idle one writes each at once.
+        Sends that finish while a batch is written wait for the lock and form the next batch,
+        so a busy worker writes many outcomes per commit and an idle one each at once.
         """
-        while self._outcomes:
-            batch, self._outcomes = self._outcomes, []
-            try:
-                await self._record_batch(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The rows keep their claim and lease; when the lease runs out they are due again.
-                log.exception("%s: could not record the outcome of %d messages", self.platform, len(batch))
-
-    async def _record_batch(self, batch: list[tuple[Delivery, SendOutcome, Pacer]]) -> None:
-        now = datetime.now(UTC)
-        sent = [
-            outbox.SentMessage(delivery, outcome.remote_id, now + timedelta(seconds=chat_pacer.interval))
-            for delivery, outcome, chat_pacer in batch
-            if isinstance(outcome, Sent)
-        ]
-        others = [item for item in batch if not isinstance(item[1], Sent)]
-        async with self.db.begin() as connection:
-            await outbox.record_sent(connection, sent)
-            for delivery, outcome, chat_pacer in others:
-                await self._record(connection, delivery, outcome, chat_pacer)
-        for _ in sent:
-            self._count("messages_sent", self.platform)
-        # Hooks run after the outbox change committed; they touch subscriptions only.
-        for delivery, outcome, _pacer in others:
-            try:
-                if isinstance(outcome, ChatGone) and self.on_chat_gone:
-                    await self.on_chat_gone(self.platform, delivery.chat_id, outcome.reason)
-                if isinstance(outcome, ChatMoved) and self.on_chat_moved:
-                    await self.on_chat_moved(self.platform, delivery.chat_id, outcome.new_chat_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("%s: could not update the subscription of chat %s", self.platform, delivery.chat_id)
+        async with self._write_lock:
+            while self._unwritten:
+                batch = list(self._unwritten)
+                try:
+                    await self._record_batch(batch)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    problem = f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+                    if self.database_error is None:
+                        log.warning("%s: cannot record the outcome of %d messages: %s; holding %d outcomes in "
+                                    "memory and claiming nothing until the database takes them",
+                                    self.platform, len(batch), problem, len(self._unwritten))
+                    self.database_error = problem
+                    return False
+                del self._unwritten[: len(batch)]
+                for delivery, outcome in batch:
+                    await self._after_record(delivery, outcome)
+            if self.database_error is not None:
+                log.info("%s: the database is back; every held outcome is recorded", self.platform)
+                self.database_error = None
+            return True
 
     def _backoff(self, delivery: Delivery) -> float:
         return min(self.backoff_base * 2 ** max(delivery.attempts - 1, 0), 300.0)
 
+    async def _record_batch(self, batch: list[tuple[Delivery, SendOutcome]]) -> None:
+        """Sends in one statement (each chat's next message due when the chat may have it), the
+        rest one by one, all in one transaction."""
+        now = datetime.now(UTC)
+        sent = []
+        for delivery, outcome in batch:
+            if isinstance(outcome, Sent):
+                pause = self._chat_pacers.get(delivery.chat_id).interval
+                sent.append(outbox.SentMessage(delivery, outcome.remote_id, now + timedelta(seconds=pause)))
+        async with self.db.begin() as connection:
+            await outbox.record_sent(connection, sent)
+            for delivery, outcome in batch:
+                if not isinstance(outcome, Sent):
+                    await self._record(connection, delivery, outcome, self._chat_pacers.get(delivery.chat_id))
+        for item in sent:
+            self._chat_doubts.pop(item.delivery.chat_id, None)
+            self._count("messages_sent", self.platform)
+
     async def _record(self, connection: AsyncConnection, delivery: Delivery, outcome: SendOutcome, chat_pacer: Pacer) -> None:
-        """Apply one outcome other than `Sent` (those are written together) in the batch's transaction."""
+        """One outcome other than `Sent`, in the batch's transaction."""
         platform = self.platform
         match outcome:
-            case RetryLater(after=after, reason=reason, scope=scope):
+            case InDoubt(reason=reason):
+                await self._record_doubt(connection, delivery, reason, chat_pacer)
+            case RetryLater(after=after, reason=reason, scope=scope, maybe_delivered=maybe_delivered):
                 if delivery.attempts >= self.max_attempts:
                     log.error("%s: giving up on message %d to %s after %d attempts: %s",
                               platform, delivery.id, delivery.chat_id, delivery.attempts, reason)
@@ -313,9 +461,14 @@ class DeliveryWorker:
                     self._count("messages_failed", platform, "attempts")
                     return
                 delay = max(after, 0.0) or self._backoff(delivery)
-                (self._platform_pacer if scope == "platform" else chat_pacer).block_until(delay)
+                chat_pacer.block_until(delay)
+                if scope == "platform":
+                    # The account's limit, not the chat's: every send of the account waits.
+                    await self.budget.pause(delay)
                 retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-                await outbox.release(connection, delivery.id, retry_at=retry_at, error=reason)
+                await outbox.release(
+                    connection, delivery.id, retry_at=retry_at, error=reason, in_doubt=maybe_delivered or None
+                )
                 log.info("%s: message %d to %s will be retried in %.1fs: %s",
                          platform, delivery.id, delivery.chat_id, delay, reason)
                 self._count("messages_retried", platform, reason.split(":")[0][:40])
@@ -338,8 +491,52 @@ class DeliveryWorker:
                                  "nothing queued is lost.", platform, reason)
                 self.stopped_reason = reason
 
+    async def _record_doubt(self, connection: Any, delivery: Delivery, reason: str, chat_pacer: Pacer) -> None:
+        """No answer came: resend once (policy "resend", first doubt), else give it up as in doubt.
+
+        The chat is paced down, and paused after `pause_after_doubts` doubts in a row.
+        """
+        platform, chat = self.platform, delivery.chat_id
+        self._chat_doubts[chat] += 1
+        doubts = self._chat_doubts[chat]
+        # Half the chat's pace for every answer that did not come.
+        chat_pacer.interval = min(chat_pacer.interval * 2, 60.0)
+        resend = self.in_flight == "resend" and not delivery.in_doubt
+        retry_at = datetime.now(UTC) + timedelta(seconds=self.doubt_retry_seconds) if resend else None
+        await outbox.mark_in_doubt(connection, delivery.id, retry_at=retry_at, error=f"in doubt: {reason}")
+        self._count("messages_in_doubt", platform)
+        if resend:
+            log.warning("%s: no answer to message %d in %s (%s); it may have arrived; sending it once more",
+                        platform, delivery.id, chat, reason)
+        else:
+            why = "already resent once" if delivery.in_doubt else "in_flight = skip"
+            log.warning("%s: no answer to message %d in %s (%s); it may have arrived; not resent (%s)",
+                        platform, delivery.id, chat, reason, why)
+        if doubts >= self.pause_after_doubts:
+            until = datetime.now(UTC) + timedelta(seconds=self.pause_seconds)
+            why = f"paused: {doubts} sends in a row got no answer ({reason})"
+            paused = await outbox.pause_chat(connection, platform, chat, until=until, reason=why)
+            log.error("%s: chat %s keeps timing out; %d messages paused until %s",
+                      platform, chat, paused, until.isoformat(timespec="seconds"))
+            self._chat_doubts.pop(chat, None)
+            self._count("chats_paused", platform)
+
+    async def _after_record(self, delivery: Delivery, outcome: SendOutcome) -> None:
+        """Hooks run after the outbox change committed; they touch subscriptions only."""
+        try:
+            if isinstance(outcome, ChatGone) and self.on_chat_gone:
+                await self.on_chat_gone(self.platform, delivery.chat_id, outcome.reason)
+            if isinstance(outcome, ChatMoved) and self.on_chat_moved:
+                await self.on_chat_moved(self.platform, delivery.chat_id, outcome.new_chat_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s: could not update the subscription of chat %s", self.platform, delivery.chat_id)
+
     def _count(self, name: str, platform: str, reason: str | None = None) -> None:
         if self.metrics is None:
             return
-        counter = getattr(self.metrics, name)
+        counter = getattr(self.metrics, name, None)
+        if counter is None:
+            return
         (counter.labels(platform, reason) if reason is not None else counter.labels(platform)).inc()

@@ -79,7 +79,8 @@ class SlackPart(Part):
     def mount(self, web_app: Any) -> None:
         self.app = build_app(self.settings, self.core, http=self.services.http)
         if not self.socket_mode:
-            add_slack_routes(web_app, self.app)
+            secret = self.settings.signing_secret
+            add_slack_routes(web_app, self.app, secret.get_secret_value() if secret is not None else None)
             self.state = "ok (HTTP events at /slack/events)"
 
     def start(self) -> None:

@@ -94,8 +94,12 @@ class TelegramPart(Part):
         if self.settings.webhook_secret is None:
             self.state = "error: webhook mode needs a secret; set PAPERWIRE_TELEGRAM__WEBHOOK_SECRET"
             return
-        self.application = build_application(self.settings, self.core, webhook=True)
+        self.application = build_application(self.settings, self.core, webhook=True, budget=self._budget())
         add_telegram_webhook_route(web_app, self.application, self.settings.webhook_secret.get_secret_value())
+
+    def _budget(self) -> Any:
+        """The bot's one send budget, shared with the fan-out."""
+        return self.services.budgets.get(delivery.account(self.settings), delivery.bot_rate(self.settings))
 
     def probe(self) -> str:
         if self.leadership is not None and self.state.startswith("ok"):
@@ -123,7 +127,7 @@ class TelegramPart(Part):
 
     async def _start_polling(self) -> None:
         # A fresh application every time this process leads: one that was shut down stays down.
-        self.application = build_application(self.settings, self.core, webhook=False)
+        self.application = build_application(self.settings, self.core, webhook=False, budget=self._budget())
         try:
             await start_polling(self.application)
         except Exception as error:

@@ -70,7 +70,7 @@ class ArxivClient:
                 if wait > 0:
                     await asyncio.sleep(wait)
             try:
-                return await get_once(self._session, self._url, params, self._policy.timeout)
+                return await get_once(self._session, self._url, params, self._policy.timeout, self._policy.connect_timeout)
             finally:
                 self._last_finished = time.monotonic()
 

@@ -14,6 +14,11 @@ class SourceUnavailable(SourceError):
     """The remote could not be reached or kept failing after every retry; try again later."""
 
 
+class SourceOffline(SourceUnavailable):
+    """The remote's host cannot be resolved, refuses connections or does not answer a connect:
+    most likely no network here. Not retried, so an offline command answers in seconds."""
+
+
 class FutureDateError(SourceError):
     """The day asked for has no Daily Papers list yet."""
 

@@ -100,7 +100,7 @@ class HFClient:
         return daily_items(_json(result, origin), origin)
 
     async def _get(self, url: str, params: dict[str, str | int]) -> HttpResult:
-        attempt = partial(get_once, self._session, url, params, self._policy.timeout)
+        attempt = partial(get_once, self._session, url, params, self._policy.timeout, self._policy.connect_timeout)
         return await with_retries(attempt, self._policy, self.service)
 
     def _refused_day(self, day: date, result: HttpResult) -> SourceError:

@@ -1,8 +1,11 @@
 """One GET with a timeout, and the retry loop both remote sources share.
 
-429 and 5xx answers, network errors and timeouts are retried with exponential backoff,
-honouring `Retry-After`; when retries run out the caller gets one SourceUnavailable line
-naming the host, never a traceback.
+429 and 5xx answers, dropped connections and read timeouts are retried with exponential
+backoff, honouring `Retry-After`; when retries run out the caller gets one SourceUnavailable
+line naming the host, never a traceback. A host that cannot be resolved, refuses the
+connection or does not accept one within the connect timeout is not retried: that is a
+machine without network (or a wrong base URL), and retrying only makes an offline command
+slow. It is SourceOffline at once.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +22,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from paperwire.bot.sources.errors import SourceError, SourceUnavailable
+from paperwire.bot.sources.errors import SourceError, SourceOffline, SourceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ class RetryPolicy:
     max_backoff: float = 30.0
     # A server asking for a longer pause than this is treated as unavailable for now.
     max_retry_after: float = 60.0
+    # Name resolution and TCP connect; past it the host counts as unreachable (not retried).
+    connect_timeout: float = 2.0
 
 
 class RetryableFailure(Exception):
@@ -53,22 +59,44 @@ class RetryableFailure(Exception):
         self.retry_after = retry_after
 
 
+class Unreachable(Exception):
+    """The host could not be reached at all (no name, refused, no connect): not worth a retry."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
 async def get_once(
-    session: aiohttp.ClientSession, url: str, params: Mapping[str, str | int], timeout: float
+    session: aiohttp.ClientSession,
+    url: str,
+    params: Mapping[str, str | int],
+    timeout: float,
+    connect_timeout: float | None = None,
 ) -> HttpResult:
-    """GET `url`; raise RetryableFailure for 429, 5xx, network errors and timeouts."""
+    """GET `url`; raise RetryableFailure for 429, 5xx, dropped connections and read timeouts,
+    Unreachable when the host cannot be resolved, refuses or does not accept a connection."""
+    limits = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, connect_timeout or timeout))
     try:
-        async with session.get(url, params=params, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+        async with session.get(url, params=params, timeout=limits) as response:
             body = await response.read()
             if response.status in RETRYABLE_STATUSES:
                 raise RetryableFailure(
                     f"HTTP {response.status}", parse_retry_after(response.headers.get("Retry-After"))
                 )
             return HttpResult(response.status, body, response.content_type)
+    except aiohttp.ConnectionTimeoutError:
+        raise Unreachable(f"no connection within {min(timeout, connect_timeout or timeout):g} s") from None
     except TimeoutError:
         raise RetryableFailure(f"no answer within {timeout:g} s") from None
     except aiohttp.InvalidURL:
         raise SourceError(f"{url} is not a valid URL; check the base URL in the settings") from None
+    except aiohttp.ClientConnectorError as error:
+        if isinstance(error, aiohttp.ClientConnectorDNSError) or isinstance(
+            error.os_error, (ConnectionRefusedError, socket.gaierror)
+        ):
+            raise Unreachable(_describe_client_error(error)) from None
+        raise RetryableFailure(_describe_client_error(error)) from None
     except aiohttp.ClientError as error:
         raise RetryableFailure(_describe_client_error(error)) from None
 
@@ -81,6 +109,8 @@ async def with_retries(
     for number in range(1, attempts + 1):
         try:
             return await attempt()
+        except Unreachable as failure:
+            raise SourceOffline(f"{service} cannot be reached: {failure.description}") from None
         except RetryableFailure as failure:
             if number == attempts:
                 raise SourceUnavailable(

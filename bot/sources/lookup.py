@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 from paperwire.bot.models import Paper
 from paperwire.bot.sources.arxiv import ArxivClient
-from paperwire.bot.sources.errors import PaperNotFound, SourceError, SourceUnavailable
+from paperwire.bot.sources.errors import PaperNotFound, SourceError, SourceOffline, SourceUnavailable
 from paperwire.bot.sources.hf import HFClient
 from paperwire.bot.sources.ids import normalize_arxiv_ref
 
@@ -32,6 +32,7 @@ async def lookup_paper(arxiv_id: str, hf: HFClient | None, arxiv: ArxivClient | 
         raise SourceUnavailable("no paper source is configured")
     failures: list[str] = []
     not_found: list[str] = []
+    offline = 0
     for client in (hf, arxiv):
         if client is None:
             continue
@@ -39,12 +40,18 @@ async def lookup_paper(arxiv_id: str, hf: HFClient | None, arxiv: ArxivClient | 
             return await client.fetch_paper(bare)
         except PaperNotFound:
             not_found.append(client.service)
+        except SourceOffline as error:  # no network, most likely: the caller says so once
+            logger.debug("lookup of %s: %s", bare, error)
+            failures.append(str(error))
+            offline += 1
         except SourceError as error:  # unreachable, refused or garbled: the next source may do
             logger.warning("lookup of %s: %s", bare, error)
             failures.append(str(error))
     if not failures or (arxiv is not None and arxiv.service in not_found):
         raise PaperNotFound(f"{bare} was not found on {' or '.join(_short(name) for name in not_found)}")
     reasons = failures + [f"{_short(name)} does not have it" for name in not_found]
+    if offline == len(failures) and not not_found:
+        raise SourceOffline(f"could not look up {bare}, no source can be reached (offline?): " + "; ".join(reasons))
     raise SourceUnavailable(f"could not look up {bare}: " + "; ".join(reasons))
 
 

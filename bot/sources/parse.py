@@ -1,11 +1,13 @@
 """Hugging Face payloads at the edge: validate each item, map it to a Paper, skip the bad ones.
 
 Real Daily Papers files contain Python-repr strings instead of objects, a wrapped list and
-items from older schemas; one bad item must never cost the rest of the day.
+items from older schemas; one bad item must never cost the rest of the day. A repr string is
+read back with `ast.literal_eval`, which accepts only literals and never runs code.
 """
 
 from __future__ import annotations
 
+import ast
 import logging
 from datetime import date, datetime
 from typing import Any
@@ -120,7 +122,7 @@ class _BadItem(Exception):
 
 def _paper_from_item(item: object, list_day: date) -> Paper:
     if isinstance(item, str):
-        raise _BadItem("is a string, not an object")
+        item = _literal_item(item)
     if not isinstance(item, dict):
         raise _BadItem(f"is {_kind(item)}, not an object")
     try:
@@ -128,6 +130,28 @@ def _paper_from_item(item: object, list_day: date) -> Paper:
     except ValidationError as error:
         raise _BadItem(_first_problem(error)) from None
     return _paper_from_models(model.paper, model, list_day, model.organization)
+
+
+# A repr longer than this is not an item of the list (the longest real one is about 20 kB);
+# literal_eval's cost and recursion grow with its input, so a bound keeps a bad file cheap.
+_MAX_REPR_CHARS = 1_000_000
+
+
+def _literal_item(text: str) -> dict[str, Any]:
+    """An item saved as its Python repr (`{'paper': {...}}`), read back as a dict.
+
+    `ast.literal_eval` builds only literals (strings, numbers, lists, dicts, True/None), so
+    a string holding a call or a name is refused, never run.
+    """
+    if len(text) > _MAX_REPR_CHARS:
+        raise _BadItem("is a string too long to be an item")
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise _BadItem("is a string, not an object or its Python repr") from None
+    if not isinstance(value, dict):
+        raise _BadItem(f"is a string holding {_kind(value)}, not an object")
+    return value
 
 
 def _paper_from_models(
@@ -190,6 +214,11 @@ def _skip(skipped: list[str], origin: str, index: int, item_id: str | None, why:
 
 def _item_id(item: object) -> str | None:
     """The paper id of a raw item when one can be seen, for naming it in a warning."""
+    if isinstance(item, str) and len(item) <= _MAX_REPR_CHARS:
+        try:
+            item = ast.literal_eval(item.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return None
     paper = item.get("paper") if isinstance(item, dict) else None
     paper_id = paper.get("id") if isinstance(paper, dict) else None
     return paper_id if isinstance(paper_id, str) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,11 +14,17 @@ from paperwire.bot.store.schema import curated_days, exclusions, list_entries, p
 
 
 async def save_curation(
-    connection: AsyncConnection, curation: Curation, *, taxonomy_fingerprint: str, max_papers: int
+    connection: AsyncConnection,
+    curation: Curation,
+    *,
+    taxonomy_fingerprint: str,
+    max_papers: int,
+    judge: dict[str, Any] | None = None,
 ) -> bool:
     """Store a day's curation unless one exists; True when this call wrote it.
 
-    The primary key on the list day makes a second, concurrent build a no-op.
+    The primary key on the list day makes a second, concurrent build a no-op. `judge` is
+    the LLM judge's record (its verdicts with reasons, and its spend) when one was asked.
     """
     insert = dialect_insert(connection, curated_days).on_conflict_do_nothing(index_elements=["list_day"])
     result = await connection.execute(
@@ -27,6 +34,7 @@ async def save_curation(
             "taxonomy_fingerprint": taxonomy_fingerprint,
             "max_papers": max_papers,
             "created_at": datetime.now(UTC),
+            "judge": judge,
         },
     )
     if result.rowcount == 0:
@@ -109,6 +117,12 @@ async def load_curation(connection: AsyncConnection, list_day: date) -> Curation
         for row in exclusion_rows
     ]
     return Curation(list_day=list_day, picks=chosen, exclusions=excluded, candidates=candidates)
+
+
+async def judge_record(connection: AsyncConnection, list_day: date) -> dict[str, Any] | None:
+    """The judge's verdicts and spend kept with a curated day, or None when no judge was asked."""
+    row = (await connection.execute(select(curated_days.c.judge).where(curated_days.c.list_day == list_day))).first()
+    return dict(row.judge) if row is not None and row.judge else None
 
 
 async def picked_before(connection: AsyncConnection, list_day: date) -> set[str]:

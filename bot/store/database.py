@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,12 +13,14 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from paperwire.config.masking import mask_url, mask_urls
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision. Checking it with one query lets an up-to-date
 # database skip importing Alembic at start (a test keeps it equal to Alembic's head).
-SCHEMA_HEAD = "0008_outbox_scale"
+SCHEMA_HEAD = "0010_outbox_scale"
 # Any constant works; it only has to be the same for every paperwire replica.
 _MIGRATION_LOCK_KEY = 0x70617065
 
@@ -51,8 +54,8 @@ class Database:
 
     @property
     def safe_url(self) -> str:
-        """The URL with any password hidden, for log lines and health output."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        """The URL with its user info and secret-looking query values hidden, for log lines and health output."""
+        return mask_url(self.url)
 
     async def start(self) -> None:
         """Apply pending migrations; several replicas starting at once take turns."""
@@ -63,10 +66,10 @@ class Database:
                 if await _current_revision(connection) != SCHEMA_HEAD:
                     await connection.run_sync(_upgrade_to_head)
         except OSError as error:
-            raise DatabaseUnavailable(f"cannot reach the database at {self.safe_url}: {error}") from None
+            raise DatabaseUnavailable(f"cannot reach the database at {self.safe_url}: {mask_urls(str(error))}") from None
         except Exception as error:
             if type(error).__module__.startswith(("sqlalchemy", "asyncpg", "sqlite3", "aiosqlite")):
-                raise DatabaseUnavailable(f"cannot open the database at {self.safe_url}: {error}") from None
+                raise DatabaseUnavailable(f"cannot open the database at {self.safe_url}: {mask_urls(str(error))}") from None
             raise
 
     async def close(self) -> None:
@@ -133,6 +136,42 @@ def _upgrade_to_head(connection: Connection) -> None:
     current = MigrationContext.configure(connection).get_current_revision()
     if current == head:
         return
-    log.info("migrating the database from %s to %s", current or "empty", head)
+    if current is None:  # a new database: routine, and not worth a line on a first run
+        log.debug("creating the database schema at %s", head)
+    else:
+        log.info("migrating the database from %s to %s", current, head)
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+async def inspect_database(url: str) -> str:
+    """Describe the database without writing anything (for `config check`).
+
+    A SQLite file that does not exist yet is not created; an existing one is opened
+    read-only; PostgreSQL is asked for its schema version. Raises DatabaseUnavailable.
+    """
+    parsed = make_url(url)
+    safe = mask_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if not database or database == ":memory:":
+            return f"{safe} (in memory)"
+        path = Path(database).expanduser()
+        if not path.exists():
+            folder = next((parent for parent in path.parents if parent.exists()), None)
+            if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+                raise DatabaseUnavailable(f"cannot create the database at {safe}: {folder} is not a writable folder")
+            return f"{safe} (does not exist yet; created and migrated at the first run)"
+        # immutable=1: no lock files, no journal, nothing written next to the database.
+        url = f"sqlite+aiosqlite:///file:{path}?mode=ro&immutable=1&uri=true"
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            revision = await _current_revision(connection)
+    except Exception as error:
+        raise DatabaseUnavailable(f"cannot reach the database at {safe}: {mask_urls(str(error).splitlines()[0] if str(error) else type(error).__name__)}") from None
+    finally:
+        await engine.dispose()
+    if revision == SCHEMA_HEAD:
+        return f"{safe} (reachable, schema up to date)"
+    return f"{safe} (reachable, schema at {revision or 'empty'}; migrated to {SCHEMA_HEAD} at the next start)"

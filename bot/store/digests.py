@@ -130,7 +130,13 @@ async def store_card(
     card: Card,
     prompt_tokens: int = 0,
     completion_tokens: int = 0,
+    calls: int = 0,
 ) -> None:
+    """Cache a card under (paper, language, model, prompt version) with what it cost.
+
+    An LLM card the grounding check rejected is stored as its extractive fallback under the
+    LLM's key, so no build, `today` or `paper` asks the model for it again.
+    """
     insert = dialect_insert(connection, summaries).on_conflict_do_nothing()
     await connection.execute(
         insert,
@@ -142,9 +148,33 @@ async def store_card(
             "card": card.model_dump(mode="json"),
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
+            "calls": calls,
             "created_at": datetime.now(UTC),
         },
     )
+
+
+async def card_spend(
+    connection: AsyncConnection, arxiv_ids: list[str], language: str, model: str, prompt_version: str
+) -> tuple[int, int, int]:
+    """(calls, prompt tokens, completion tokens) the stored cards of these papers cost in total."""
+    if not arxiv_ids:
+        return 0, 0, 0
+    row = (
+        await connection.execute(
+            select(
+                func.coalesce(func.sum(summaries.c.calls), 0),
+                func.coalesce(func.sum(summaries.c.prompt_tokens), 0),
+                func.coalesce(func.sum(summaries.c.completion_tokens), 0),
+            ).where(
+                summaries.c.arxiv_id.in_(arxiv_ids),
+                summaries.c.language == language,
+                summaries.c.model == model,
+                summaries.c.prompt_version == prompt_version,
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 @dataclass(slots=True)

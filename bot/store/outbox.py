@@ -18,23 +18,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, case, delete, exists, func, insert, null, select, text, update
+from sqlalchemy import JSON, bindparam, case, delete, exists, func, insert, null, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paperwire.bot.store.papers import dialect_insert
-from paperwire.bot.store.schema import deliveries, delivery_payloads
+from paperwire.bot.store.schema import deliveries, delivery_payloads, delivery_workers
 
-PENDING, SENDING, SENT, FAILED, CANCELLED, ABANDONED, WAITING = (
+PENDING, SENDING, SENT, FAILED, CANCELLED, ABANDONED, IN_DOUBT, PAUSED, WAITING = (
     "pending",
     "sending",
     "sent",
     "failed",
     "cancelled",
     "abandoned",
+    "in_doubt",  # sent, no answer came, not sent again (may or may not have arrived)
+    "paused",  # the chat keeps timing out: held until `not_before`, then pending again
     "waiting",  # behind an earlier message of its chat that is not sent yet
 )
+# Rows that will be sent without anyone's help: the queue (paused rows wait for their time
+# or an operator's rerun).
 OPEN_STATUSES = (PENDING, SENDING, WAITING)
-CLOSED_STATUSES = (SENT, FAILED, CANCELLED, ABANDONED)
+CLOSED_STATUSES = (SENT, FAILED, CANCELLED, ABANDONED, IN_DOUBT)
+# A worker whose heartbeat is older than this is gone: its claimed rows are taken over.
+WORKER_TIMEOUT_SECONDS = 15.0
 # Rows a planning statement inserts at once, and payloads a housekeeping statement names.
 PLAN_BATCH_ROWS = 5000
 
@@ -52,6 +58,7 @@ class Delivery:
     attempts: int
     parent_remote_id: str | None = None
     payload_id: int | None = None  # the shared payload's id (senders may cache what they make of it)
+    in_doubt: bool = False  # an earlier send of it got no answer: it may already be there
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,17 +191,29 @@ async def claim_due(
 ) -> list[Delivery]:
     """Claim up to `limit` due rows (only ever the next message of a chat is pending).
 
-    An expired lease means a worker died mid-send; with `reclaim_expired` the row is sent
-    again (it may have gone out: the "resend" in-flight policy). `payload_cache` (payload
-    id -> payload) saves reading a shared payload again; it is filled with what was read.
+    A row claimed by a worker that is gone (its heartbeat stopped, or its lease ran out)
+    died mid-send; with `reclaim_expired` it is taken over, marked in doubt (it may have
+    gone out) and sent again once: the "resend" in-flight policy. A paused row is due again
+    once its pause is over. `payload_cache` (payload id -> payload) saves reading a shared
+    payload again; it is filled with what was read.
     """
     now = now or _now()
+    # Both read few index entries: only chats' heads are ever paused, and few rows are
+    # `sending` (what workers hold).
+    await connection.execute(
+        _unpause(deliveries.c.platform == platform, deliveries.c.status == PAUSED, deliveries.c.not_before <= now)
+    )
     if reclaim_expired:
-        # Few rows are ever `sending` (what workers hold), so this reads few index entries.
         await connection.execute(
             update(deliveries)
-            .where(deliveries.c.platform == platform, deliveries.c.status == SENDING, deliveries.c.lease_until < now)
-            .values(status=PENDING, claimed_by=None, lease_until=None)
+            .where(
+                deliveries.c.platform == platform,
+                deliveries.c.status == SENDING,
+                deliveries.c.claimed_by != worker,
+                orphaned(now),
+            )
+            # Taken over from a worker that died mid-send: it may have gone out.
+            .values(status=PENDING, claimed_by=None, lease_until=None, in_doubt=True)
         )
     candidates = (
         select(deliveries.c.id)
@@ -224,6 +243,7 @@ async def claim_due(
             deliveries.c.payload_id,
             deliveries.c.payload,
             deliveries.c.attempts,
+            deliveries.c.in_doubt,
         )
     )
     rows = (await connection.execute(statement)).all()
@@ -240,12 +260,39 @@ async def claim_due(
             payload=payloads.get(row.payload_id, {}) if row.payload_id is not None else dict(row.payload or {}),
             attempts=row.attempts,
             payload_id=row.payload_id,
+            in_doubt=bool(row.in_doubt),
         )
         for row in rows
     ]
     claimed.sort(key=lambda item: item.id)
     await _attach_parents(connection, claimed)
     return claimed
+
+
+def orphaned(now: datetime):
+    """A claimed row whose worker is gone: no fresh heartbeat from it, or its lease ran out."""
+    alive = exists().where(
+        delivery_workers.c.name == deliveries.c.claimed_by,
+        delivery_workers.c.heartbeat_at >= now - timedelta(seconds=WORKER_TIMEOUT_SECONDS),
+    )
+    return (deliveries.c.lease_until < now) | ~alive
+
+
+def _unpause(*where: Any) -> Any:
+    """Paused rows matching `where` go on: each chat's first one is due now, the rest wait behind it."""
+    earlier = deliveries.alias("earlier")
+    first = ~exists().where(
+        earlier.c.digest_id == deliveries.c.digest_id,
+        earlier.c.platform == deliveries.c.platform,
+        earlier.c.chat_id == deliveries.c.chat_id,
+        earlier.c.message_index < deliveries.c.message_index,
+        earlier.c.status.in_((*OPEN_STATUSES, PAUSED)),
+    )
+    return (
+        update(deliveries)
+        .where(*where)
+        .values(status=case((deliveries.c.digest_id.is_(None) | first, PENDING), else_=WAITING), not_before=_now())
+    )
 
 
 async def _shared_payloads(
@@ -347,23 +394,101 @@ async def mark_sent(
     await _promote_next(connection, [(*row, next_due) for row in rows])
 
 
-async def release(connection: AsyncConnection, delivery_id: int, *, retry_at: datetime, error: str) -> None:
-    """Give a claimed row back for another attempt at `retry_at`."""
-    await connection.execute(
-        update(deliveries)
-        .where(deliveries.c.id == delivery_id)
-        .values(status=PENDING, not_before=retry_at, claimed_by=None, lease_until=None, last_error=error[:1000])
-    )
+async def release(
+    connection: AsyncConnection, delivery_id: int, *, retry_at: datetime, error: str, in_doubt: bool | None = None
+) -> None:
+    """Give a claimed row back for another attempt at `retry_at` (`in_doubt`: it may have arrived)."""
+    values: dict[str, Any] = {
+        "status": PENDING, "not_before": retry_at, "claimed_by": None, "lease_until": None, "last_error": error[:1000]
+    }
+    if in_doubt:
+        values["in_doubt"] = True
+    await connection.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
 
 
-async def release_claims(connection: AsyncConnection, worker: str) -> int:
-    """At shutdown: every row this worker claimed but did not finish goes back to pending."""
+async def release_claims(connection: AsyncConnection, worker: str, platform: str) -> int:
+    """At shutdown: rows this worker claimed on its platform and never sent go back to pending.
+
+    Only rows whose request never left: the worker records every send it made first.
+    """
     result = await connection.execute(
         update(deliveries)
-        .where(deliveries.c.claimed_by == worker, deliveries.c.status == SENDING)
+        .where(deliveries.c.claimed_by == worker, deliveries.c.platform == platform, deliveries.c.status == SENDING)
         .values(status=PENDING, claimed_by=None, lease_until=None)
     )
     return result.rowcount or 0
+
+
+async def mark_in_doubt(connection: AsyncConnection, delivery_id: int, *, retry_at: datetime | None, error: str) -> None:
+    """No answer came to a send: try once more at `retry_at`, or (None) give it up as in doubt."""
+    values: dict[str, Any] = {"in_doubt": True, "lease_until": None, "last_error": error[:1000]}
+    if retry_at is None:
+        values |= {"status": IN_DOUBT}
+    else:
+        values |= {"status": PENDING, "not_before": retry_at, "claimed_by": None}
+    rows = await connection.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id)
+        .values(**values)
+        .returning(deliveries.c.digest_id, deliveries.c.platform, deliveries.c.chat_id, deliveries.c.message_index)
+    )
+    if retry_at is None:  # given up: the chat's next message is due
+        await _promote_next(connection, rows.all())
+
+
+async def pause_chat(connection: AsyncConnection, platform: str, chat_id: str, *, until: datetime, reason: str) -> int:
+    """Hold every unsent row of a chat until `until` (it keeps timing out)."""
+    result = await connection.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.platform == platform,
+            deliveries.c.chat_id == chat_id,
+            deliveries.c.status.in_((PENDING, WAITING)),
+        )
+        .values(status=PAUSED, not_before=until, last_error=reason[:1000])
+    )
+    return result.rowcount or 0
+
+
+async def resume_paused(connection: AsyncConnection, platform: str, digest_ids: list[int] | None = None) -> int:
+    """An operator's rerun: paused rows are due again now (each chat's in order)."""
+    where = [deliveries.c.platform == platform, deliveries.c.status == PAUSED]
+    if digest_ids is not None:
+        where.append(deliveries.c.digest_id.in_(digest_ids))
+    return (await connection.execute(_unpause(*where))).rowcount or 0
+
+
+async def heartbeat(connection: AsyncConnection, *, worker: str, platform: str, host: str, pid: int) -> None:
+    """The worker is alive (rows it claimed are not to be taken over)."""
+    now = _now()
+    insert = dialect_insert(connection, delivery_workers)
+    await connection.execute(
+        insert.on_conflict_do_update(index_elements=["name"], set_={"heartbeat_at": now}),
+        {"name": worker, "platform": platform, "host": host, "pid": pid, "heartbeat_at": now},
+    )
+
+
+async def forget_worker(connection: AsyncConnection, worker: str) -> None:
+    await connection.execute(delete(delivery_workers).where(delivery_workers.c.name == worker))
+
+
+async def workers_on_host(connection: AsyncConnection, host: str) -> list[tuple[str, int]]:
+    rows = await connection.execute(
+        select(delivery_workers.c.name, delivery_workers.c.pid).where(delivery_workers.c.host == host)
+    )
+    return [(row.name, int(row.pid)) for row in rows]
+
+
+async def doubt_counts(connection: AsyncConnection, digest_ids: list[int] | None = None) -> dict[str, int]:
+    """Rows whose send once got no answer, by status: `sent` were resent once, `in_doubt` were not."""
+    query = (
+        select(deliveries.c.status, func.count())
+        .where(deliveries.c.in_doubt == true())
+        .group_by(deliveries.c.status)
+    )
+    if digest_ids is not None:
+        query = query.where(deliveries.c.digest_id.in_(digest_ids))
+    return {status: int(count) for status, count in (await connection.execute(query)).all()}
 
 
 async def fail(connection: AsyncConnection, delivery_id: int, error: str) -> None:
@@ -440,7 +565,7 @@ async def _unblock_chat(connection: AsyncConnection, platform: str, chat_id: str
         earlier.c.platform == deliveries.c.platform,
         earlier.c.chat_id == deliveries.c.chat_id,
         earlier.c.message_index < deliveries.c.message_index,
-        earlier.c.status.in_(OPEN_STATUSES),
+        earlier.c.status.in_((*OPEN_STATUSES, PAUSED)),
     )
     await connection.execute(
         update(deliveries)
@@ -461,9 +586,13 @@ async def abandon_expired(connection: AsyncConnection, platform: str, now: datet
         .where(
             deliveries.c.platform == platform,
             deliveries.c.status == SENDING,
-            deliveries.c.lease_until < (now or _now()),
+            orphaned(now or _now()),
         )
-        .values(status=ABANDONED, last_error="in flight when its sender stopped; not resent (in_flight = skip)")
+        .values(
+            status=ABANDONED,
+            in_doubt=True,
+            last_error="in flight when its sender stopped; not resent (in_flight = skip)",
+        )
         .returning(deliveries.c.digest_id, deliveries.c.platform, deliveries.c.chat_id, deliveries.c.message_index)
     )
     abandoned = result.all()
@@ -497,8 +626,12 @@ async def next_due_at(connection: AsyncConnection, platform: str) -> datetime | 
     return value
 
 
-async def status_counts(connection: AsyncConnection, digest_ids: list[int] | None = None) -> dict[str, int]:
+async def status_counts(
+    connection: AsyncConnection, digest_ids: list[int] | None = None, *, platform: str | None = None
+) -> dict[str, int]:
     query = select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
+    if platform is not None:
+        query = query.where(deliveries.c.platform == platform)
     if digest_ids is not None:
         query = query.where(deliveries.c.digest_id.in_(digest_ids))
     return {status: int(count) for status, count in (await connection.execute(query)).all()}
@@ -526,7 +659,7 @@ async def drop_old_payloads(connection: AsyncConnection, older_than: datetime) -
     all that `today`, `excluded` and the delivery history read. Returns payloads dropped.
     """
     still_needed = exists().where(
-        deliveries.c.payload_id == delivery_payloads.c.id, deliveries.c.status.in_(OPEN_STATUSES)
+        deliveries.c.payload_id == delivery_payloads.c.id, deliveries.c.status.notin_(CLOSED_STATUSES)
     )
     old = (
         await connection.execute(

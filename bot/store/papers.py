@@ -17,13 +17,28 @@ from paperwire.bot.store.schema import list_days, list_entries, papers
 
 @dataclass(slots=True)
 class UpsertCounts:
+    """New papers, known papers whose stored content changed, and known papers left as they were."""
+
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
 
     def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
         self.inserted += other.inserted
         self.updated += other.updated
+        self.unchanged += other.unchanged
         return self
+
+
+# What "changed" means for an upsert: every stored column but the bookkeeping times.
+_CONTENT_COLUMNS = [column for column in papers.c if column.name not in {"created_at", "updated_at"}]
+
+
+async def _contents(connection: AsyncConnection, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    if not ids:
+        return {}
+    rows = await connection.execute(select(*_CONTENT_COLUMNS).where(papers.c.arxiv_id.in_(ids)))
+    return {row.arxiv_id: tuple(row) for row in rows}
 
 
 def dialect_insert(connection: AsyncConnection, table: Any) -> Any:
@@ -99,7 +114,8 @@ async def upsert_papers(
     for paper in items:
         unique.setdefault(paper.arxiv_id, paper)
     ids = list(unique)
-    existing = set((await connection.execute(select(papers.c.arxiv_id).where(papers.c.arxiv_id.in_(ids)))).scalars())
+    before = await _contents(connection, ids)
+    existing = set(before)
     rows = []
     for paper in unique.values():
         row = _paper_row(paper, now)
@@ -137,7 +153,9 @@ async def upsert_papers(
         },
     )
     await connection.execute(statement, rows)
-    return UpsertCounts(inserted=len(ids) - len(existing), updated=len(existing))
+    after = await _contents(connection, list(existing))
+    updated = sum(1 for arxiv_id in existing if after.get(arxiv_id) != before[arxiv_id])
+    return UpsertCounts(inserted=len(ids) - len(existing), updated=updated, unchanged=len(existing) - updated)
 
 
 async def record_list_day(connection: AsyncConnection, day: DayPapers, source: str) -> None:

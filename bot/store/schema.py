@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -89,6 +90,8 @@ curated_days = Table(
     Column("taxonomy_fingerprint", String(64), nullable=False),
     Column("max_papers", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The LLM judge's verdicts (keep/drop, topic, reasons) and what its calls cost; NULL without a judge.
+    Column("judge", JSON),
 )
 
 # Ranked papers of a curated day: the picks (selected) and the topic-matched candidates
@@ -144,6 +147,8 @@ summaries = Table(
     Column("card", JSON, nullable=False),
     Column("prompt_tokens", Integer, nullable=False, default=0),
     Column("completion_tokens", Integer, nullable=False, default=0),
+    # LLM requests this card took; a card the grounding check rejected keeps its cost here too.
+    Column("calls", Integer, nullable=False, default=0, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -237,6 +242,8 @@ deliveries = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+    # The answer to a send never came: it may have been delivered; resent at most once.
+    Column("in_doubt", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("digest_id", "platform", "chat_id", "message_index", name="uq_deliveries_message"),
     UniqueConstraint("notice_id", "platform", "chat_id", "message_index", name="uq_deliveries_notice"),
     CheckConstraint("(digest_id IS NULL) <> (notice_id IS NULL)", name="ck_deliveries_one_parent"),
@@ -245,3 +252,25 @@ deliveries = Table(
 Index("ix_deliveries_claim", deliveries.c.platform, deliveries.c.status, deliveries.c.not_before, deliveries.c.id)
 Index("ix_deliveries_payload_id", deliveries.c.payload_id)
 Index("ix_deliveries_chat", deliveries.c.platform, deliveries.c.chat_id)
+
+
+# Every running delivery worker, with a heartbeat: rows claimed by a worker whose heartbeat
+# stopped are taken over at once instead of after their lease.
+delivery_workers = Table(
+    "delivery_workers",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+)
+
+# One send budget per platform account (bot token, Slack workspace) shared by every replica
+# on PostgreSQL: the next free send slot, in seconds of the database's clock.
+send_budgets = Table(
+    "send_budgets",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("next_slot", Float, nullable=False),
+)

@@ -24,6 +24,37 @@ LEADING_CONNECTIVE = re.compile(
     r"|to (?:address|tackle|overcome|solve|bridge|fill|mitigate|alleviate|close)[^,]{0,80})\s*,\s*)+",
     re.IGNORECASE,
 )
+# A lead-in that only points back at what came before ("These results suggest that X",
+# "Building on this finding, we ..."): trimmed, so what is left stands on its own.
+REFERRING_LEAD = re.compile(
+    r"^(?:(?:these|such|this|which|both|all)\s+(?:(?:empirical|experimental|extensive|key|main)\s+)?"
+    r"(?:results?|findings?|experiments?|observations?|analys[ie]s|evaluations?|outcomes?|improvements?|gains?)?\s*"
+    r"(?:collectively\s+|further\s+|clearly\s+|strongly\s+|together\s+|also\s+)?"
+    r"(?:suggest|indicate|show|demonstrate|reveal|highlight|confirm|imply|underscore|establish|validate|verify)(?:s|es)?"
+    r"\s+that\s+"
+    r"|(?:building\s+(?:up)?on|drawing\s+(?:on|from)|based\s+on|motivated\s+by|inspired\s+by|guided\s+by|given"
+    r"|taking|leveraging|using|with|in\s+light\s+of|following|beyond|under|from)\s+"
+    r"(?:this|these|those|such|that|the\s+above|its|their)\b[^,]{0,80},\s*(?=(?:we|our|it|they|this\s+(?:paper|work|study))\b))",
+    re.IGNORECASE,
+)
+# A sentence that leans on the one before it ("This improvement is preserved ...", "It
+# then ...", "Such designs ..."): shown with that sentence or not at all.
+REFERENCE_OPENER = re.compile(
+    r"^(?:this|these|those|that|it|its|they|their|them|such|both|the latter|the former|here|thereby|there)\b",
+    re.IGNORECASE,
+)
+PRONOUN_OPENER = re.compile(r"^(?:it|its|they|their)\b", re.IGNORECASE)
+# "Our method ...", "This framework ...", "The proposed model ...": the paper's own work, which
+# the card's core innovation introduces, so the reference is resolved when that is shown.
+OWN_WORK_OPENER = re.compile(
+    r"^(?:our|this|the\s+proposed|the\s+resulting|the\s+new)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:method|methods|approach|framework|model|models|system|pipeline|technique|algorithm|architecture|design"
+    r"|agent|paradigm|strategy|work|paper|study|benchmark|dataset|recipe|solution|policy|tool|library|suite"
+    r"|formulation|objective|module|estimator|protocol|simulator|platform|toolkit|family)\b",
+    re.IGNORECASE,
+)
+# A list item the sentence splitter cut from its list ("(2) Unified RL that scales.").
+LIST_FRAGMENT = re.compile(r"^\(?(?:\d{1,2}|i{1,3}|iv|v|vi{0,3}|[a-h])\)\s")
 TRAILING_CONNECTOR = re.compile(
     r"[\s,:;—-]*\b(?:that|which|to|by|with|including|consisting of|comprising|where|and|via)?[\s,:;—-]*$",
     re.IGNORECASE,
@@ -113,8 +144,18 @@ RELEASE_THINGS = _Cues(
 )
 RELEASE_WORDS = _Cues(["available", "release", "released", "open-source", "open-sourced", "publicly"])
 RELEASE = _Cues(
-    ["we release", "we open-source", "will release", "will open-source", "available at", "released at"]
+    ["we release", "we open-source", "will release", "will open-source", "available at", "released at",
+     "be released", "publicly release", "are released", "is released", "be found", "found at"]
 )
+# What the text itself proposes as the next step (a release of code is a link, not a step).
+NEXT_STEP = _Cues(
+    ["future work", "future research", "future directions", "future direction", "future studies", "future efforts",
+     "we plan", "we recommend", "we encourage", "we call", "calls for", "call for", "we advocate", "we urge",
+     "we invite", "open avenues", "opens avenues", "new avenues", "promising direction", "promising directions",
+     "research directions", "open questions", "open problems", "should consider", "should prioritize",
+     "practitioners should", "researchers should", "developers should"]
+)
+CLOSING_HOPE = _Cues(["we hope", "we believe", "we envision", "we anticipate", "we expect"])
 LIMITATION = _Cues(
     ["limitation", "limitations", "shortcoming", "shortcomings", "drawback", "drawbacks", "weakness",
      "weaknesses"]

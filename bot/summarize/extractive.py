@@ -13,8 +13,8 @@ from paperwire.bot.summarize.cues import (
     CONCESSIVE,
     CONTEXT,
     CONTRIBUTION,
+    CLOSING_HOPE,
     CONTRIBUTION_WEAK,
-    CUT_NUMBER,
     DEFERRED,
     ENABLES,
     ENUMERATED_TAIL,
@@ -24,9 +24,15 @@ from paperwire.bot.summarize.cues import (
     LEADING_CONNECTIVE,
     LIMITATION,
     LIMITATION_WEAK,
+    LIST_FRAGMENT,
     METHOD,
     NEGATED_FIT,
+    NEXT_STEP,
     OWN_LIMITATION,
+    OWN_WORK_OPENER,
+    PRONOUN_OPENER,
+    REFERENCE_OPENER,
+    REFERRING_LEAD,
     RELEASE,
     RELEASE_THINGS,
     RELEASE_WORDS,
@@ -40,15 +46,15 @@ from paperwire.bot.summarize.cues import (
     USES,
 )
 from paperwire.bot.summarize.sentences import normalize_space, split_sentences
+from paperwire.bot.text.shorten import shorten
 
 MODEL = "extractive"
-PROMPT_VERSION = "extractive-1"
+PROMPT_VERSION = "extractive-2"
 
 MAX_FIELD_CHARS = 400
 MAX_ONE_LINER_CHARS = 300
 MAX_POINTS = 3
 MAX_RESULTS = 4
-ELLIPSIS = "…"
 
 class ExtractiveSummarizer:
     """The summarizer used when no LLM is configured; cheap enough to run on every pick."""
@@ -66,51 +72,234 @@ class ExtractiveSummarizer:
 def summarize_extractive(paper: Paper) -> Card:
     """Fill a card from the paper's abstract and HF summary, leaving unsupported fields empty."""
     summary_sentences = split_sentences(paper.ai_summary or "")
-    pool = split_sentences(paper.abstract) or summary_sentences
+    pool = _join_list_fragments(split_sentences(paper.abstract)) or summary_sentences
     sentences = [Sentence(i, text) for i, text in enumerate(pool)]
     name = _method_name(paper.title)
 
     contribution = _find_contribution(sentences, name)
     roles = _assign_roles(sentences, contribution, name)
-
-    by_role: dict[str, list[Sentence]] = {}
-    for sentence in sentences:
-        by_role.setdefault(roles.get(sentence.index, ""), []).append(sentence)
+    picker = _Picker(sentences, contribution, _display_name(paper.title))
+    picker.used.update(_repeats(pool))
 
     def having(role: str) -> list[Sentence]:
-        return by_role.get(role, [])
+        return [s for s in sentences if roles.get(s.index) == role]
 
     core_innovation = ""
     points: list[str] = []
     if contribution:
-        head, points = _split_enumeration(contribution.text)
-        core_innovation = _clip(_trim(head), MAX_FIELD_CHARS)
+        core_innovation, points = picker.contribution()
     results = having("result")
     first_result = min((s.index for s in results), default=len(sentences))
     method = [s for s in having("method") if s.index < first_result or METHOD.found_in(s)]
     if not points and method:
-        points = _split_enumeration(method[0].text)[1] or [_trim(s.text) for s in method]
-    points = [_clip(point, MAX_FIELD_CHARS) for point in points[:MAX_POINTS]]
+        enumerated = _split_enumeration(method[0].text)[1]
+        if enumerated and picker.claim([method[0]]):
+            points = enumerated
+        else:
+            points = picker.items(method, MAX_POINTS)
+    points = [_shorten(point) for point in points[:MAX_POINTS]]
 
     if summary_sentences:
         one_liner = summary_sentences[0]
     elif contribution:
-        one_liner = _trim(contribution.text)
+        one_liner = core_innovation or _trim(contribution.text)
     else:
         plain = [s for s in sentences if roles.get(s.index) != "context"] or sentences
         one_liner = _trim(plain[0].text) if plain else normalize_space(paper.title)
 
     return Card(
-        one_liner=_clip(one_liner, MAX_ONE_LINER_CHARS),
+        one_liner=shorten(one_liner, MAX_ONE_LINER_CHARS),
         core_innovation=core_innovation,
         innovation_points=points,
-        results=[_clip(item, MAX_FIELD_CHARS) for item in _result_items(results)],
-        key_insight=_first(having("insight")),
-        fits=_first(having("fits")),
-        limitations=_first(having("limitation")),
-        next_action=_first(having("next_action")),
+        results=[_shorten(item) for item in picker.results(results)],
+        key_insight=picker.first(having("insight")),
+        fits=picker.first(having("fits")),
+        limitations=picker.first(having("limitation")),
+        next_action=picker.first(having("next_action")),
         method="extractive",
     )
+
+
+class _Picker:
+    """Hands out sentences to the card's fields so that none is shown twice and none that
+    leans on an earlier sentence ("This improvement ...", "It then ...") is shown without it."""
+
+    def __init__(self, sentences: list[Sentence], contribution: Sentence | None, display_name: str) -> None:
+        self.sentences = sentences
+        self.contribution_sentence = contribution
+        self.display_name = display_name
+        self.used: set[int] = set()
+
+    def claim(self, chosen: list[Sentence]) -> bool:
+        if any(s.index in self.used for s in chosen):
+            return False
+        self.used.update(s.index for s in chosen)
+        return True
+
+    def contribution(self) -> tuple[str, list[str]]:
+        """The core innovation (the sentence naming the contribution, with the one it leans
+        on when it opens with a reference) and the points it enumerates."""
+        sentence = self.contribution_sentence
+        assert sentence is not None
+        self.used.add(sentence.index)
+        head, points = _split_enumeration(sentence.text)
+        head = _trim(head)
+        if points and not _names_contribution(head) and _names_contribution(points[0]):
+            # "Our contributions are threefold: (1) We propose X ...": the first item is the core.
+            head, points = points[0], points[1:]
+        if _leans_back(head) and not OWN_WORK_OPENER.match(head):
+            earlier = self._antecedents(sentence)
+            if earlier and self.claim(earlier):
+                head = " ".join([_trim(s.text) for s in earlier] + [head])
+        return _shorten(head), points
+
+    def items(self, candidates: list[Sentence], limit: int) -> list[str]:
+        """Up to `limit` field items from `candidates`, in the abstract's order; a sentence
+        leaning on the previous item joins that item."""
+        items: list[str] = []
+        last: int | None = None
+        for sentence in candidates:
+            if sentence.index in self.used or (len(items) >= limit and sentence.index - 1 != last):
+                continue
+            text = self._resolved(sentence, joinable=last)
+            if text is None:
+                continue
+            if text.startswith(_JOIN):
+                joined = f"{items[-1]} {text[len(_JOIN):]}"
+                if len(joined) > MAX_FIELD_CHARS:  # too long to show whole: not at all
+                    self.used.discard(sentence.index)
+                    continue
+                items[-1] = joined
+            elif len(items) < limit:
+                items.append(text)
+            else:
+                self.used.discard(sentence.index)
+                continue
+            last = sentence.index
+        return items
+
+    def results(self, results: list[Sentence]) -> list[str]:
+        """Up to MAX_RESULTS bullets: measured sentences first, in the abstract's order, with an
+        enumerated sentence ("X: (1) ...; (2) ...") split into its parts."""
+        measured = [s for s in results if s.measured]
+        others = [s for s in results if not s.measured]
+        chosen = sorted((measured + others)[: MAX_RESULTS + 2], key=lambda s: s.index)
+        items: list[str] = []
+        for text in self.items(chosen, MAX_RESULTS):
+            head, parts = _split_enumeration(text)
+            items.extend([_trim(head), *parts] if parts else [text])
+        return items[:MAX_RESULTS]
+
+    def first(self, candidates: list[Sentence]) -> str:
+        items = self.items(candidates, 1)
+        return _shorten(items[0]) if items else ""
+
+    def _resolved(self, sentence: Sentence, joinable: int | None) -> str | None:
+        """The sentence as a field can show it, `_JOIN`-prefixed when it continues the item
+        before it; None when what it refers to cannot be shown with it."""
+        text = _trim(sentence.text)
+        if not _leans_back(text):
+            self.used.add(sentence.index)
+            return text
+        if OWN_WORK_OPENER.match(text) and self.contribution_sentence is not None:
+            self.used.add(sentence.index)
+            return text  # "Our method ...": the core innovation above introduces it
+        previous = sentence.index - 1
+        if joinable is not None and previous == joinable:
+            self.used.add(sentence.index)
+            return _JOIN + sentence.text
+        contribution = self.contribution_sentence
+        if (
+            contribution is not None
+            and previous == contribution.index
+            and self.display_name
+            and PRONOUN_OPENER.match(text)
+            and self.display_name.lower() in contribution.lower
+        ):
+            # "We propose X. It achieves ...": "it" is X, named in the core innovation above.
+            self.used.add(sentence.index)
+            return _name_for_pronoun(text, self.display_name)
+        earlier = self._antecedents(sentence)
+        if not earlier or not self.claim(earlier):
+            return None
+        joined = " ".join([_trim(earlier[0].text), *(s.text for s in earlier[1:]), sentence.text])
+        if len(joined) > MAX_FIELD_CHARS:
+            self.used.difference_update(s.index for s in earlier)
+            return None
+        self.used.add(sentence.index)
+        return joined
+
+    def _antecedents(self, sentence: Sentence) -> list[Sentence]:
+        """The sentences before `sentence` it needs: the previous one, and further back while
+        each of those opens with a reference too (at most three)."""
+        chain: list[Sentence] = []
+        index = sentence.index - 1
+        while index >= 0 and len(chain) < 3:
+            earlier = self.sentences[index]
+            chain.insert(0, earlier)
+            if not _leans_back(_trim(earlier.text)):
+                return chain
+            index -= 1
+        return []
+
+
+_JOIN = "\x00join:"
+
+
+def _leans_back(text: str) -> bool:
+    """Whether `text` opens by pointing at something said before it (not at the paper itself)."""
+    if not REFERENCE_OPENER.match(text):
+        return False
+    lower = text.lower()
+    return not lower.startswith(("this paper", "this work", "this study", "this report", "this article",
+                                 "this survey", "this position paper", "this thesis", "this technical report"))
+
+
+def _names_contribution(text: str) -> bool:
+    return CONTRIBUTION.found_in(Sentence(0, text))
+
+
+def _name_for_pronoun(text: str, name: str) -> str:
+    """"It achieves ..." -> "X achieves ..."; "Its ..." -> "X's ..."."""
+    word, _, rest = text.partition(" ")
+    if word.lower() == "its":
+        return f"{name}'s {rest}"
+    if word.lower() in ("they", "their"):
+        return text
+    return f"{name} {rest}"
+
+
+def _repeats(sentences: list[str]) -> set[int]:
+    """The positions of sentences an abstract repeats (pasted twice): shown once, at the first."""
+    seen: set[str] = set()
+    repeats = set()
+    for index, sentence in enumerate(sentences):
+        key = " ".join(sentence.lower().split())
+        if key in seen:
+            repeats.add(index)
+        seen.add(key)
+    return repeats
+
+
+def _join_list_fragments(sentences: list[str]) -> list[str]:
+    """Put list items the splitter cut apart ("... three parts: (1) A.", "(2) B.") back into
+    the sentence that opens the list, so the list is read (and numbered) once."""
+    joined: list[str] = []
+    for sentence in sentences:
+        if joined and LIST_FRAGMENT.match(sentence):
+            joined[-1] = f"{joined[-1]} {sentence}"
+        else:
+            joined.append(sentence)
+    return joined
+
+
+def _display_name(title: str) -> str:
+    """The paper's own name for its method as the title writes it ("EnvHarness"), or ""."""
+    head, colon, _ = title.partition(":")
+    head = normalize_space(head)
+    if colon and 0 < len(head) <= 40 and len(head.split()) <= 3:
+        return head
+    return ""
 
 
 def _method_name(title: str) -> str:
@@ -144,8 +333,13 @@ def _find_contribution(sentences: list[Sentence], name: str) -> Sentence | None:
 def _assign_roles(sentences: list[Sentence], contribution: Sentence | None, name: str) -> dict[int, str]:
     """Give each sentence after the contribution the one card field it can serve."""
     if contribution:
-        # Sentences before the contribution set the scene: nobody's result or limitation.
-        return {s.index: _role(s, name) for s in sentences[contribution.index + 1 :]}
+        # Sentences before the contribution set the scene: nobody's result or limitation,
+        # except a measured result the paper states first ("X reaches 56.5 on OSWorld. We ...").
+        roles = {s.index: _role(s, name) for s in sentences[contribution.index + 1 :]}
+        for s in sentences[: contribution.index]:
+            if _states_own_result(s, name):
+                roles[s.index] = "result"
+        return roles
     roles: dict[int, str] = {}
     in_scene = True
     for s in sentences:
@@ -154,15 +348,30 @@ def _assign_roles(sentences: list[Sentence], contribution: Sentence | None, name
     return roles
 
 
+def _states_own_result(sentence: Sentence, name: str) -> bool:
+    """A measured sentence about the paper's own work, wherever it stands."""
+    if not sentence.measured or CONTEXT.found_in(sentence):
+        return False
+    lower = sentence.lower
+    return bool(name and name in lower) or lower.startswith(("we ", "our ")) or RESULT.found_in(sentence)
+
+
 def _role(sentence: Sentence, name: str) -> str:
     """Which field a sentence serves, by priority: the strongest, most explicit cue wins."""
     if _announces_release(sentence):
+        # The code's link belongs with the card's links; downloading it is no next step.
+        return "release"
+    if NEXT_STEP.found_in(sentence) and not DEFERRED.search(sentence.lower):
         return "next_action"
+    if CLOSING_HOPE.found_in(sentence) and not sentence.measured:
+        return "closing"
     insight = INSIGHT.found_in(sentence)
     if _states_limitation(sentence, name, insight):
         return "limitation"
     if sentence.measured:
         return "result"
+    if sentence.lower.startswith(_STEP_OPENERS):
+        return "method"  # "First, X does ...; Second, ...": the parts of the method
     if CONTRIBUTION.found_in(sentence):
         return "method"  # a further contribution ("We further introduce ...")
     if (
@@ -177,6 +386,10 @@ def _role(sentence: Sentence, name: str) -> str:
     if insight:
         return "insight"
     return "method"
+
+
+_STEP_OPENERS = ("first,", "second,", "third,", "fourth,", "firstly,", "secondly,", "thirdly,", "specifically,",
+                  "concretely,")
 
 
 def _states_limitation(sentence: Sentence, name: str, insight: bool) -> bool:
@@ -225,25 +438,11 @@ def _split_enumeration(text: str) -> tuple[str, list[str]]:
     return (head if len(head.split()) >= 4 else text), items
 
 
-def _result_items(results: list[Sentence]) -> list[str]:
-    """Up to MAX_RESULTS bullets: measured sentences first, in the abstract's order, with an
-    enumerated sentence ("X: (1) ...; (2) ...") split into its parts."""
-    measured = [s for s in results if s.measured]
-    others = [s for s in results if not s.measured]
-    items: list[str] = []
-    for sentence in sorted((measured + others)[:MAX_RESULTS], key=lambda s: s.index):
-        head, parts = _split_enumeration(sentence.text)
-        items.extend([_trim(head), *parts] if parts else [_trim(sentence.text)])
-    return items[:MAX_RESULTS]
-
-
-def _first(sentences: list[Sentence]) -> str:
-    return _clip(_trim(sentences[0].text), MAX_FIELD_CHARS) if sentences else ""
-
-
 def _trim(text: str) -> str:
-    """Drop leading connectives ("However, ", "To this end, ") and capitalise what is left."""
+    """Drop leading connectives ("However, ", "To this end, ") and lead-ins that only point
+    back ("These results suggest that ") and capitalise what is left."""
     trimmed = LEADING_CONNECTIVE.sub("", text).strip()
+    trimmed = REFERRING_LEAD.sub("", trimmed).strip()
     return _capitalize(trimmed or text)
 
 
@@ -252,13 +451,6 @@ def _capitalize(text: str) -> str:
     return text[0].upper() + text[1:] if text and "a" <= text[0] <= "z" else text
 
 
-def _clip(text: str, limit: int) -> str:
-    """Cut at a word boundary so that no number is ever split into a different number."""
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    if cut < limit // 2:
-        # One giant token: cut inside it, but from its first digit on, so that no number
-        # or unit is kept in part ("16.25" -> "16.2", "16.2xy" -> "16.2x").
-        return CUT_NUMBER.sub("", text[:limit]).rstrip(" ,;:") + ELLIPSIS
-    return text[:cut].rstrip(" ,;:") + ELLIPSIS
+def _shorten(text: str) -> str:
+    """A field at most MAX_FIELD_CHARS long, cut by the one shortening rule of every renderer."""
+    return shorten(text, MAX_FIELD_CHARS)

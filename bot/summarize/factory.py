@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 
 import aiohttp
@@ -10,15 +10,15 @@ import openai
 
 from paperwire.bot.curation.taxonomy import Taxonomy
 from paperwire.bot.models import Paper
-from paperwire.bot.summarize.base import Summarizer
+from paperwire.bot.summarize.base import LLMSpend, Summarizer
 from paperwire.bot.summarize.fulltext import FullTextFetcher
-from paperwire.bot.summarize.judge import JudgeVerdict, judge_day
-from paperwire.bot.summarize.llm import LLMSummarizer
+from paperwire.bot.summarize.judge import JudgeReport, judge_day
+from paperwire.bot.summarize.llm import LLMSummarizer, TokenUsage
 from paperwire.config.settings import Settings
 
 
-Judge = Callable[[Sequence[Paper]], Awaitable[Mapping[str, JudgeVerdict] | None]]
-"""Advice on a day's papers before curation, or None when it could not be had."""
+Judge = Callable[[Sequence[Paper]], Awaitable[JudgeReport]]
+"""Verdicts on a day's papers before curation (None inside when they could not be had), and their cost."""
 
 
 def build_llm(
@@ -39,8 +39,12 @@ def build_llm(
         topic_ids = [topic.id for topic in taxonomy.topics]
         descriptions = {topic.id: topic.name.get("en", topic.id) for topic in taxonomy.topics}
 
-        async def advise(papers: Sequence[Paper]) -> Mapping[str, JudgeVerdict] | None:
-            return await judge_day(client, llm.model, papers, topic_ids, topic_descriptions=descriptions)
+        async def advise(papers: Sequence[Paper]) -> JudgeReport:
+            usage = TokenUsage()
+            verdicts = await judge_day(
+                client, llm.model, papers, topic_ids, topic_descriptions=descriptions, usage=usage
+            )
+            return JudgeReport(verdicts, LLMSpend(usage.calls, usage.prompt_tokens, usage.completion_tokens))
 
         judge = advise
 

@@ -1,20 +1,24 @@
 """An optional LLM judge for curation: one batched call over the day's titles and summaries.
 
-It proposes a topic and keep/drop with a reason for each paper; `merge_judgement` folds
-that into the rule scores. The judge only advises: on any failure it returns None and the
-rules alone decide, and family exclusions stay with the rules whatever it says.
+It proposes a topic and keep/drop with a reason for each paper, and `apply_verdicts` makes
+that decision stand: a kept paper is picked and a dropped one excluded with the judge's
+reason, unless a paper-type or family rule excluded it. On any failure the judge returns
+None and the rules alone decide.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import openai
 from pydantic import BaseModel, ValidationError, field_validator
 
-from paperwire.bot.models import LocalizedText, Paper
+from paperwire.bot.models import Curation, Exclusion, LocalizedText, Paper, Pick
+from paperwire.bot.summarize.base import LLMSpend
 from paperwire.bot.summarize.budget import TokenBudget
 from paperwire.bot.summarize.llm import BudgetExhausted, Refusal, ServerDialect, TokenUsage, ask_json, parse_json_object
 
@@ -151,23 +155,123 @@ async def judge_day(
     return verdicts
 
 
-def merge_judgement(
-    curation_scores: Mapping[str, float],
-    verdicts: Mapping[str, JudgeVerdict] | None,
-    *,
-    weight: float = 0.3,
-) -> dict[str, float]:
-    """Rule scores nudged by the judge: keep raises a score by `weight` of itself, drop lowers it.
+@dataclass(slots=True)
+class JudgeReport:
+    """The judge's verdicts on a day (None when it failed) and what asking cost."""
 
-    Scale-free, so it works whatever range the rules score in; a paper the rules scored 0
-    (no topic, or an excluded family) stays at 0, so the judge can reorder but not resurrect.
-    Papers without a verdict, and every paper when `verdicts` is None, keep their rule score.
+    verdicts: dict[str, JudgeVerdict] | None
+    spend: LLMSpend = field(default_factory=LLMSpend)
+
+    def record(self) -> dict[str, Any]:
+        """What is kept with the day's curation: the spend, and every verdict with its reason."""
+        verdicts = None
+        if self.verdicts is not None:
+            verdicts = {arxiv_id: verdict.model_dump(exclude={"arxiv_id"}) for arxiv_id, verdict in self.verdicts.items()}
+        return {**self.spend.as_dict("judge"), "verdicts": verdicts}
+
+
+# Exclusions the judge cannot overturn: the paper-type and family rules, and repeats.
+RULE_LOCKED: frozenset[str] = frozenset({"family", "paper_type", "picked_before"})
+LIFTED_STARS = 2
+# Order of the exclusion table: near misses, the judge's drops, rule exclusions, the rest.
+_GROUP = {"topic_cap": 0, "below_cut": 0, "judge": 1, "family": 2, "paper_type": 2, "no_topic": 3, "picked_before": 4}
+
+
+def apply_verdicts(
+    curation: Curation,
+    verdicts: Mapping[str, JudgeVerdict],
+    *,
+    max_papers: int,
+    per_topic_cap: int,
+) -> Curation:
+    """The rules' curation with the judge's keep or drop standing for every paper it judged.
+
+    A paper the judge keeps is picked (best rule score first, within `max_papers` and the
+    per-topic cap) and one it drops is excluded with the judge's reason, unless a paper-type
+    or family rule (or an earlier pick) excluded it: those stay as the rules said. Papers the
+    judge left out keep the rules' decision. Deterministic for the same verdicts.
     """
-    if not 0 <= weight <= 1:
-        raise ValueError("weight must be between 0 and 1")
-    merged = dict(curation_scores)
-    for arxiv_id, score in curation_scores.items():
-        verdict = (verdicts or {}).get(arxiv_id)
-        if verdict is not None:
-            merged[arxiv_id] = score + weight * abs(score) * (1 if verdict.keep else -1)
-    return merged
+    wanted: list[Pick] = []
+    rule_candidates: list[Pick] = []
+    excluded: list[Exclusion] = []
+    for pick in curation.picks:
+        verdict = verdicts.get(pick.paper.arxiv_id)
+        if verdict is not None and not verdict.keep:
+            excluded.append(_dropped(pick.paper, verdict, pick.score, pick.topic))
+        else:
+            wanted.append(pick)
+    for pick in curation.candidates:
+        verdict = verdicts.get(pick.paper.arxiv_id)
+        if verdict is None:
+            rule_candidates.append(pick)
+        elif verdict.keep:
+            wanted.append(pick)
+        # a dropped candidate already has its rule exclusion, replaced below
+    candidate_ids = {pick.paper.arxiv_id for pick in curation.candidates}
+    for exclusion in curation.exclusions:
+        verdict = verdicts.get(exclusion.paper.arxiv_id)
+        if verdict is None or exclusion.kind in RULE_LOCKED:
+            excluded.append(exclusion)
+            continue
+        if not verdict.keep:
+            excluded.append(_dropped(exclusion.paper, verdict, exclusion.score, exclusion.topic))
+            continue
+        if exclusion.paper.arxiv_id in candidate_ids:
+            continue  # its Pick is in `wanted` already
+        topic = exclusion.topic or verdict.topic
+        if topic is None:  # kept, but neither the rules nor the judge name a topic to file it under
+            excluded.append(exclusion)
+            continue
+        wanted.append(Pick(exclusion.paper, topic=topic, score=exclusion.score, stars=LIFTED_STARS, rank=0))
+    picks, overflow = _fill(wanted, max_papers, per_topic_cap)
+    excluded += [_overflowed(pick, per_topic_cap, topic_full) for pick, topic_full in overflow]
+    excluded.sort(key=lambda e: (_GROUP.get(e.kind, len(_GROUP)), -e.score, e.paper.arxiv_id))
+    rest = sorted([pick for pick, _ in overflow] + rule_candidates, key=lambda p: (-p.score, p.paper.arxiv_id))
+    candidates = [replace(pick, rank=len(picks) + number) for number, pick in enumerate(rest, start=1)]
+    return Curation(list_day=curation.list_day, picks=picks, exclusions=excluded, candidates=candidates)
+
+
+def _fill(
+    wanted: list[Pick], max_papers: int, per_topic_cap: int
+) -> tuple[list[Pick], list[tuple[Pick, bool]]]:
+    """Kept papers best first into the picks; the rest with whether their topic was full."""
+    picks: list[Pick] = []
+    overflow: list[tuple[Pick, bool]] = []
+    per_topic: Counter[str] = Counter()
+    for pick in sorted(wanted, key=lambda p: (-p.score, p.rank or 10**6, p.paper.arxiv_id)):
+        if len(picks) >= max_papers:
+            overflow.append((pick, False))
+        elif per_topic[pick.topic] >= per_topic_cap:
+            overflow.append((pick, True))
+        else:
+            per_topic[pick.topic] += 1
+            picks.append(replace(pick, rank=len(picks) + 1))
+    return picks, overflow
+
+
+def _dropped(paper: Paper, verdict: JudgeVerdict, score: float, topic: str | None) -> Exclusion:
+    reason = verdict.reason
+    return Exclusion(
+        paper=paper,
+        kind="judge",
+        reason={
+            "en": f"the judge: {reason['en'] or 'not a fit for the digest'}",
+            "zh": f"评审：{reason['zh'] or '不适合收录'}",
+        },
+        score=score,
+        topic=topic,
+    )
+
+
+def _overflowed(pick: Pick, per_topic_cap: int, topic_full: bool) -> Exclusion:
+    if topic_full:
+        reason = {
+            "en": f"kept by the judge, but its topic already has {per_topic_cap} stronger picks",
+            "zh": f"评审建议保留，但该方向已有 {per_topic_cap} 篇更强的入选",
+        }
+        return Exclusion(paper=pick.paper, kind="topic_cap", reason=reason, score=pick.score, topic=pick.topic)
+    reason = {
+        "en": "kept by the judge, but the day's picks were full with stronger papers",
+        "zh": "评审建议保留，但当日入选名额已满",
+    }
+    return Exclusion(paper=pick.paper, kind="below_cut", reason=reason, score=pick.score, topic=pick.topic)

@@ -55,6 +55,7 @@ class TokenUsage:
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    calls: int = 0  # requests sent (each 400 the dialect learnt from included)
 
 
 @dataclass(slots=True)
@@ -114,6 +115,7 @@ async def ask_json(
     try:
         while True:
             options = dialect.request_options(response_format, max_tokens)
+            usage.calls += 1
             try:
                 completion = await client.chat.completions.create(model=model, messages=messages, **options)
                 break
@@ -244,17 +246,19 @@ class LLMSummarizer:
                 card = await self._ask_card(messages, language, usage)
         except BudgetExhausted as error:
             log.info("paper %s gets an extractive card: %s", paper.arxiv_id, error)
-            return await self._fall_back(paper, language, usage)
+            return await self._fall_back(paper, language, usage, cacheable=False)
         except (Refusal, UnusableAnswer) as error:
             log.warning("paper %s gets an extractive card: %s: %s", paper.arxiv_id, type(error).__name__, error)
             return await self._fall_back(paper, language, usage)
         except openai.OpenAIError as error:
             status = getattr(error, "status_code", None)
             log.warning(
-                "paper %s gets an extractive card: %s%s", paper.arxiv_id, type(error).__name__,
+                "paper %s gets an extractive card for now: %s%s", paper.arxiv_id, type(error).__name__,
                 f" (HTTP {status})" if status else "",
             )
-            return await self._fall_back(paper, language, usage)
+            # No answer was had: a timeout, 429 or 5xx may pass, and a bad key or URL gets
+            # fixed, so this paper is asked again next time rather than cached as extractive.
+            return await self._fall_back(paper, language, usage, cacheable=False)
         card, checked, dropped = check_card(card, source_block(paper, full_text))
         if not card.one_liner and not card.core_innovation:
             log.warning(
@@ -272,6 +276,7 @@ class LLMSummarizer:
             completion_tokens=usage.completion_tokens,
             claims_checked=checked,
             claims_dropped=dropped,
+            calls=usage.calls,
         )
 
     async def _ask_card(self, messages: list[dict[str, str]], language: Language, usage: TokenUsage) -> Card:
@@ -313,7 +318,14 @@ class LLMSummarizer:
         return card
 
     async def _fall_back(
-        self, paper: Paper, language: Language, usage: TokenUsage, checked: int = 0, dropped: int = 0
+        self,
+        paper: Paper,
+        language: Language,
+        usage: TokenUsage,
+        checked: int = 0,
+        dropped: int = 0,
+        *,
+        cacheable: bool = True,
     ) -> SummaryResult:
         """The fallback's card, marked extractive, carrying what the failed attempt cost."""
         result = await self._fallback.summarize(paper, language)
@@ -325,4 +337,6 @@ class LLMSummarizer:
             completion_tokens=usage.completion_tokens,
             claims_checked=checked,
             claims_dropped=dropped,
+            calls=usage.calls,
+            cacheable=cacheable,
         )

@@ -192,7 +192,21 @@ def test_import_verb_counts_and_skips(capsys: pytest.CaptureFixture[str], tmp_pa
     (folder / "2026-02-20.json").write_text("{ not json")
     assert main(["import", str(folder), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "1 papers loaded, 1 updated, 3 items skipped" in out
+    # The same paper on a second day is unchanged, so it is not counted as updated.
+    assert "1 papers loaded, 0 updated, 3 items skipped" in out
+    assert main(["import", str(folder), "--quiet"]) == 0
+    assert "0 papers loaded, 0 updated, 3 items skipped" in capsys.readouterr().out
+
+
+def test_import_recovers_items_saved_as_python_reprs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    items = [make_item("2412.00001", "Invented repr paper one"), make_item("2412.00002", "Invented repr paper two")]
+    (folder / "2024-12-11.json").write_text(json.dumps([repr(item) for item in items] + ["print('not a literal')"]))
+    assert main(["import", str(folder), "--quiet"]) == 0
+    assert "2 papers loaded, 0 updated, 1 items skipped" in capsys.readouterr().out
+    assert main(["import", str(folder), "--quiet"]) == 0
+    assert "0 papers loaded, 0 updated, 1 items skipped" in capsys.readouterr().out
 
 
 async def test_llm_cards_are_cached_and_counted(

@@ -166,6 +166,7 @@ class FakeTelegram:
         self.webhook: dict[str, Any] = {}
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self.too_many_requests = 0
+        self.rate_limited_at: list[float] = []  # the clock at each 429
         self.conflicts = 0
         # Photo URLs Telegram cannot fetch (it then answers 400 "failed to get HTTP URL content").
         self.unreachable_photos: set[str] = set()
@@ -388,6 +389,7 @@ class FakeTelegram:
         except ApiError as error:
             if error.status == 429:
                 self.too_many_requests += 1
+                self.rate_limited_at.append(self.clock())
             if error.status == 409:
                 self.conflicts += 1
             response = _error_response(error)

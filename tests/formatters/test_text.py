@@ -50,7 +50,10 @@ def test_shorten_never_keeps_part_of_a_number() -> None:
     assert shorten("ratio:1234567", 10) == "ratio…"
     assert shorten("在实验中模型的准确率达到16.25%，超过基线", 14) == "在实验中模型的准确率达到…"
     assert shorten("accuracy reaches 16.25 on the benchmark", 21) == "accuracy reaches…"
-    assert shorten("gains of 16. More", 13) == "gains of 16…"
+    # A whole figure right before the ellipsis reads as a cut one ("16…" may have been 16.5).
+    assert shorten("gains of 16. More", 13) == "gains of…"
+    assert shorten("from ~3,600 uploads down to 20 calls", 14) == "from…"
+    assert shorten("beats GPT-4 on all tasks", 12) == "beats GPT-4…"  # a name, not a figure
 
 
 def test_shorten_never_cuts_a_word_or_a_url() -> None:

@@ -479,3 +479,66 @@ async def test_hostile_command_text_is_answered_safely(serve: ServeApp, fake: Sl
         text = mrkdwn_of(answers)
         assert "<!channel>" not in text and "<@U1>" not in text and "<https://evil" not in text
         assert all(validate_blocks(answer.get("blocks", [])) == [] for answer in answers)
+
+
+# ---------------------------------------------------------------- hostile requests
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b"{not json", {"Content-Type": "application/json"}),
+        (b"payload=%7Bbroken", {"Content-Type": "application/x-www-form-urlencoded"}),
+        (b"command=/papers", {"X-Slack-Request-Timestamp": "not-a-number", "X-Slack-Signature": "v0=00"}),
+        (b"command=/papers", {"X-Slack-Request-Timestamp": "1e9", "X-Slack-Signature": "v0=00"}),
+        (b"\xff\xfe\x00", {"X-Slack-Request-Timestamp": "", "X-Slack-Signature": ""}),
+    ],
+)
+async def test_an_unsigned_or_malformed_request_gets_401_with_one_line_and_no_traceback(
+    serve: ServeApp, caplog: pytest.LogCaptureFixture, body: bytes, headers: dict[str, str]
+) -> None:
+    app = await serve()
+    caplog.clear()
+    async with aiohttp.ClientSession() as session, session.post(app.url, data=body, headers=headers) as response:
+        assert response.status == 401
+    problems = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(problems) == 1 and problems[0].exc_info is None
+
+
+async def test_a_signed_body_that_is_not_a_slack_payload_gets_400(
+    serve: ServeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = await serve()
+    body = b"\xff\xfe not text"
+    timestamp = str(int(time.time()))
+    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": sign(SECRET, timestamp, body)}
+    caplog.clear()
+    async with aiohttp.ClientSession() as session, session.post(app.url, data=body, headers=headers) as response:
+        assert response.status == 400
+    problems = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(problems) == 1 and problems[0].exc_info is None
+
+
+async def test_a_replayed_signed_command_runs_once(serve: ServeApp, fake: SlackFake, db: Database) -> None:
+    app = await serve()
+    url = fake.new_response_url()
+    body = urlencode(
+        slash_command_payload(
+            "/papers", "subscribe", user_id="U1", channel_id=CHANNEL, response_url=url, user_name="u", channel_name="p"
+        )
+    ).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": sign(SECRET, timestamp, body),
+    }
+    statuses = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(3):
+            async with session.post(app.url, data=body, headers=headers) as response:
+                statuses.append(response.status)
+    await replies(fake, url)
+    await asyncio.sleep(0.3)
+    assert statuses == [200, 200, 200]
+    assert len(fake.responses(url)) == 1  # answered once

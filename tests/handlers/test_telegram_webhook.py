@@ -114,12 +114,19 @@ async def test_telegram_itself_with_a_wrong_secret_is_refused(
     assert fake.sent == []
 
 
-async def test_a_body_that_is_not_an_update_is_a_400(served: tuple[Application, str]) -> None:
+async def test_a_body_that_is_not_an_update_is_answered_200_with_one_warning(
+    served: tuple[Application, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram resends an update until it gets a 2xx: a malformed one is dropped, not refused."""
     application, url = served
+    bodies = (b"not json", b"[1, 2]", b'"text"', b'{"update_id":"x","message":5}', b'{"update_id":1,"message":5}')
     async with aiohttp.ClientSession() as session:
-        for body in (b"not json", b"[1, 2]", b'"text"'):
+        for body in bodies:
+            caplog.clear()
             async with session.post(url, data=body, headers={SECRET_HEADER: SECRET}) as response:
-                assert response.status == 400
+                assert response.status == 200
+            warnings = [record for record in caplog.records if record.name == "paperwire.bot.telegram_app"]
+            assert len(warnings) == 1 and warnings[0].levelname == "WARNING" and warnings[0].exc_info is None
     assert application.update_queue.qsize() == 0
 
 

@@ -108,7 +108,7 @@ def test_bad_items_are_skipped_by_name_and_the_day_goes_on(caplog: pytest.LogCap
     no_paper = {"title": "Paper key missing"}
     items: list[object] = [
         make_item("2602.00001", "Good One"),
-        "{'paper': {'id': '2602.09999', 'title': 'a Python repr string'}}",
+        "not a Python literal at all",
         _bad("2602.00002", upvotes="many"),
         _bad("2602.00003", authors="Ada Example"),
         no_id,
@@ -126,7 +126,7 @@ def test_bad_items_are_skipped_by_name_and_the_day_goes_on(caplog: pytest.LogCap
 
     assert [paper.arxiv_id for paper in day.papers] == ["2602.00001", "2602.00007"]
     assert len(day.skipped) == len(items) - 2
-    assert day.skipped[0] == "item 1: is a string, not an object"
+    assert day.skipped[0] == "item 1: is a string, not an object or its Python repr"
     assert day.skipped[1].startswith("item 2 (2602.00002): paper.upvotes")
     assert day.skipped[2].startswith("item 3 (2602.00003): paper.authors")
     assert day.skipped[3].startswith("item 4: paper.id")
@@ -210,3 +210,38 @@ def test_the_list_thumbnail_is_kept_only_as_a_plain_https_url() -> None:
         "2602.00003": None,
         "2602.00004": None,
     }
+
+
+def test_an_item_saved_as_its_python_repr_is_read_back() -> None:
+    item = make_item("2602.04242", "Invented Repr Paper", "We invent a repr.", upvotes=9, ai_keywords=["repr"])
+    item["paper"]["hidden"] = False  # True, False and None are Python spellings in a repr
+    item["paper"]["note"] = None
+
+    day = parse_daily_payload([repr(item), make_item("2602.00001", "Good One")], DAY, "repr.json")
+
+    assert day.skipped == []
+    assert [paper.arxiv_id for paper in day.papers] == ["2602.04242", "2602.00001"]
+    assert day.papers[0].title == "Invented Repr Paper"
+    assert day.papers[0].upvotes == 9 and day.papers[0].ai_keywords == ["repr"]
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("__import__('os').system('echo owned')", "is a string, not an object or its Python repr"),
+        ("{'paper': open('/etc/passwd').read()}", "is a string, not an object or its Python repr"),
+        ("{'paper': {'id': '2602.1'", "is a string, not an object or its Python repr"),
+        ("['a', 'list']", "is a string holding a list, not an object"),
+        ("{'paper': 'a repr string'}", "paper: Input should be a valid dictionary"),
+    ],
+)
+def test_a_string_that_is_not_a_literal_item_is_skipped_with_a_warning(
+    text: str, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="paperwire.bot.sources.parse"):
+        day = parse_daily_payload([text, make_item("2602.00001", "Good One")], DAY, "bad.json")
+
+    assert [paper.arxiv_id for paper in day.papers] == ["2602.00001"]
+    assert len(day.skipped) == 1 and day.skipped[0].startswith("item 0")
+    assert why in day.skipped[0]
+    assert "bad.json: skipped item 0" in caplog.text

@@ -25,8 +25,11 @@ async def test_upsert_counts_new_and_updated(db: Database) -> None:
     async with db.begin() as connection:
         first = await store.upsert_papers(connection, [paper("2602.00001", "A"), paper("2602.00002", "B")])
         second = await store.upsert_papers(connection, [paper("2602.00002", "B"), paper("2602.00003", "C")])
-    assert (first.inserted, first.updated) == (2, 0)
-    assert (second.inserted, second.updated) == (1, 1)
+        third = await store.upsert_papers(connection, [paper("2602.00003", "C", upvotes=5), paper("2602.00001", "A")])
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    # The same paper again changes nothing: it counts as unchanged, not updated.
+    assert (second.inserted, second.updated, second.unchanged) == (1, 0, 1)
+    assert (third.inserted, third.updated, third.unchanged) == (0, 1, 1)
     async with db.connect() as connection:
         assert await store.count_papers(connection) == 3
 
