@@ -23,7 +23,7 @@ from paperwire.bot.store import notices as notice_store
 from paperwire.bot.store import outbox
 from paperwire.bot.store import papers as paper_store
 from paperwire.bot.store import subscriptions as subscription_store
-from paperwire.bot.store.subscriptions import Subscription
+from paperwire.bot.store.subscriptions import SlotMember, Subscription
 from paperwire.config.settings import ScheduleSettings
 from paperwire.formatters.labels import label
 
@@ -231,27 +231,29 @@ async def prune_outbox(services: Services, *, now: datetime | None = None) -> in
 
 async def _slot_subscribers(
     services: Services, slot: Slot, occurrence: datetime, platforms: Sequence[str]
-) -> list[Subscription]:
+) -> list[SlotMember]:
     """Active subscriptions of the slot that existed at `occurrence`.
 
     A chat that subscribed after the slot's time waits for the next one; a chat named in
     the settings is due as soon as it is registered.
     """
     schedule = services.settings.schedule
-    chosen = []
+    chosen: list[SlotMember] = []
     async with services.db.connect() as connection:
         for platform in platforms:
-            for subscription in await subscription_store.active_subscriptions(connection, platform):
-                if slot_of(subscription, schedule) != slot:
-                    continue
-                created = subscription.created_at
-                if subscription.origin != "config" and created is not None and created > occurrence:
-                    continue
-                chosen.append(subscription)
+            chosen += await subscription_store.active_in_slot(
+                connection,
+                platform,
+                delivery_time=slot.time,
+                timezone=slot.zone,
+                default_time=schedule.delivery_time,
+                default_zone=schedule.timezone,
+                created_by=occurrence,
+            )
     return chosen
 
 
-def _target_of(subscription: Subscription, services: Services) -> Target:
+def _target_of(subscription: Subscription | SlotMember, services: Services) -> Target:
     language = subscription.language if subscription.language in LANGUAGES else services.settings.digest.language
     return Target(subscription.platform, subscription.chat_id, language, tuple(sorted(subscription.topics)))  # type: ignore[arg-type]
 

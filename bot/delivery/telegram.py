@@ -16,7 +16,9 @@ connect timeout) is retried with backoff; so is a 5xx answer, counted as in doub
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -208,6 +210,52 @@ async def send_message(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedMessage:
+    """A rendered message as Bot API parameters, made once and sent to any number of chats:
+    (method, parameters) to try in order; a later one only when the picture was refused."""
+
+    attempts: tuple[tuple[str, dict[str, Any]], ...]
+
+
+def prepare_message(message: TelegramMessage) -> PreparedMessage:
+    """The same requests `send_message` makes, with the markup serialised once."""
+    markup = inline_keyboard(message)
+    common: dict[str, Any] = {"parse_mode": ParseMode.HTML.value}
+    if markup is not None:
+        common["reply_markup"] = json.dumps(markup.to_dict(), separators=(",", ":"))
+    attempts = []
+    if message.photo:
+        attempts.append(("sendPhoto", {**common, "photo": message.photo, "caption": message.text}))
+    if message.preview_url:
+        preview = LinkPreviewOptions(url=message.preview_url, prefer_large_media=True, show_above_text=True)
+    else:
+        preview = _NO_PREVIEW if message.disable_preview or message.photo else None
+    text = {**common, "text": message.text}
+    if preview is not None:
+        text["link_preview_options"] = json.dumps(preview.to_dict(), separators=(",", ":"))
+    attempts.append(("sendMessage", text))
+    return PreparedMessage(tuple(attempts))
+
+
+async def send_prepared(bot: Bot, chat_id: str, prepared: PreparedMessage) -> str:
+    """Send a prepared message to one chat; the new message's id. Errors are PTB's, as from
+    `send_message`; the answer is read for its id only (no `Message` object is built)."""
+    for number, (method, parameters) in enumerate(prepared.attempts):
+        try:
+            # Bot._post is PTB's own request path (timeouts, error mapping), without
+            # building a Message from the answer: most of a send's CPU in a fan-out.
+            result = await bot._post(method, {**parameters, "chat_id": chat_id})  # noqa: SLF001
+        except BadRequest as error:
+            if number + 1 == len(prepared.attempts) or not _picture_refused(error):
+                raise
+            log.warning("telegram: the picture %s was refused (%s); sending the card as text",
+                        parameters.get("photo"), error.message)
+            continue
+        return str(result["message_id"])
+    raise AssertionError("a prepared message has at least one request")
+
+
 def _picture_refused(error: BadRequest) -> bool:
     """Telegram could not use the photo URL (fetch failed, not an image, bad size)."""
     text = error.message.lower()
@@ -252,6 +300,8 @@ class TelegramSender:
     def __init__(self, bot: Bot, settings: TelegramSettings) -> None:
         self.bot = bot
         self.settings = settings
+        # Shared payloads prepared once (a fan-out sends the same few to every chat).
+        self._prepared: dict[int, PreparedMessage] = {}
 
     @property
     def account(self) -> str:
@@ -265,15 +315,21 @@ class TelegramSender:
         return chat_rate(self.settings, chat_id)
 
     async def send(self, delivery: Delivery) -> SendOutcome:
+        prepared = self._prepared.get(delivery.payload_id) if delivery.payload_id is not None else None
+        if prepared is None:
+            try:
+                prepared = prepare_message(TelegramMessage.from_dict(delivery.payload))
+            except (KeyError, TypeError, ValueError) as error:
+                return Rejected(f"malformed payload: {error}")
+            if delivery.payload_id is not None:
+                if len(self._prepared) > 4096:
+                    self._prepared.clear()
+                self._prepared[delivery.payload_id] = prepared
         try:
-            message = TelegramMessage.from_dict(delivery.payload)
-        except (KeyError, TypeError, ValueError) as error:
-            return Rejected(f"malformed payload: {error}")
-        try:
-            sent = await send_message(self.bot, delivery.chat_id, message)
+            message_id = await send_prepared(self.bot, delivery.chat_id, prepared)
         except TelegramError as error:
             return outcome_for_error(error, in_flight=self.settings.in_flight, token=self.bot.token)
-        return Sent(str(sent.message_id))
+        return Sent(message_id)
 
 
 def outcome_for_error(
@@ -336,6 +392,8 @@ __all__ = [
     "inline_keyboard",
     "make_bot",
     "outcome_for_error",
+    "prepare_message",
+    "send_prepared",
     "preview_payload",
     "quiet_http_logs",
     "render_payloads",

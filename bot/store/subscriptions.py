@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paperwire.bot.models import LANGUAGES
@@ -229,6 +229,46 @@ async def list_subscriptions(
 async def active_subscriptions(connection: AsyncConnection, platform: str | None = None) -> list[Subscription]:
     """What the scheduler delivers to."""
     return await list_subscriptions(connection, platform=platform, active=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotMember:
+    """What delivering a slot needs of a subscription, read without the rest of its row."""
+
+    platform: str
+    chat_id: str
+    topics: list[str]
+    language: str | None
+
+
+async def active_in_slot(
+    connection: AsyncConnection,
+    platform: str,
+    *,
+    delivery_time: str,
+    timezone: str,
+    default_time: str,
+    default_zone: str,
+    created_by: datetime,
+) -> list[SlotMember]:
+    """Active subscriptions delivered at (`delivery_time`, `timezone`), a row without its own
+    time or zone taking the defaults; a chat made with /subscribe after `created_by` is not
+    due yet, a configured one always is. Chosen by the database: 50,000 chats read in one go."""
+    query = (
+        select(subscriptions.c.chat_id, subscriptions.c.topics, subscriptions.c.language)
+        .where(
+            subscriptions.c.platform == platform,
+            subscriptions.c.active.is_(True),
+            func.coalesce(subscriptions.c.delivery_time, default_time) == delivery_time,
+            func.coalesce(subscriptions.c.timezone, default_zone) == timezone,
+            (subscriptions.c.origin == "config") | (subscriptions.c.created_at <= created_by.astimezone(UTC)),
+        )
+        .order_by(subscriptions.c.chat_id)
+    )
+    return [
+        SlotMember(platform, chat_id, list(topics or []), language)
+        for chat_id, topics, language in (await connection.execute(query)).all()
+    ]
 
 
 async def move_chat(
