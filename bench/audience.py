@@ -41,7 +41,7 @@ from sqlalchemy import text  # noqa: E402
 
 from paperwire.bot.app import open_services  # noqa: E402
 from paperwire.bot.delivery.publish import register_configured_chats  # noqa: E402
-from paperwire.bot.delivery.telegram import TelegramSender, make_bot, render_payloads  # noqa: E402
+from paperwire.bot.delivery.telegram import FANOUT_CONNECTIONS, TelegramSender, make_bot, render_payloads  # noqa: E402
 from paperwire.bot.delivery.worker import DeliveryWorker  # noqa: E402
 from paperwire.bot.jobs import Slot, deliver_slot  # noqa: E402
 from paperwire.bot.sources.files import read_file  # noqa: E402
@@ -220,7 +220,7 @@ def main() -> int:
     parser.add_argument("--send-seconds", type=float, default=60.0, help="how long the fan-out runs")
     parser.add_argument("--per-bot", type=int, default=100, help="messages/s per bot (both sides)")
     parser.add_argument("--per-chat", type=int, default=5, help="messages/s per private chat (both sides)")
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=FANOUT_CONNECTIONS)
     parser.add_argument("--database", help="SQLAlchemy URL of a scratch database (its tables are dropped first)")
     parser.add_argument("--claims-only", action="store_true", help="only the claim timings")
     parser.add_argument("--no-claims", dest="claims", action="store_false", help="skip the claim timings")

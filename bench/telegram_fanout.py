@@ -53,7 +53,7 @@ from paperwire.config.settings import TelegramSettings  # noqa: E402
 from paperwire.formatters.telegram import TelegramMessage  # noqa: E402
 from fanout import fake_in_child, plan_sample_digest  # noqa: E402
 from tests.fakes.telegram import FakeTelegram, RateLimits  # noqa: E402
-from paperwire.bot.delivery.telegram import fanout_request  # noqa: E402
+from paperwire.bot.delivery.telegram import FANOUT_CONNECTIONS, fanout_request  # noqa: E402
 
 FIRST_PRIVATE_ID = 100_000
 FIRST_GROUP_ID = -1_000_000_000_100
@@ -282,7 +282,7 @@ def main() -> int:
     parser.add_argument("--per-group-minute", type=int, default=20, help="messages/min per group (both sides)")
     parser.add_argument("--concurrency", type=int, default=200, help="rows a worker holds at once")
     parser.add_argument("--poll", type=float, default=0.05, help="worker poll interval, seconds")
-    parser.add_argument("--connections", type=int, default=64, help="HTTP connections to the fake")
+    parser.add_argument("--connections", type=int, default=FANOUT_CONNECTIONS, help="HTTP connections to the fake")
     parser.add_argument("--database", help="SQLAlchemy URL of a scratch database (its tables are dropped first)")
     parser.add_argument("--profile", help="write a cProfile of paperwire's sending phase here and print its top costs")
     parser.add_argument("--no-reference", dest="reference", action="store_false",

@@ -124,6 +124,8 @@ def pid_alive(pid: int) -> bool:
 HEARTBEAT_SECONDS = 3.0
 # Consecutive sends to one chat without an answer before the chat is paused.
 PAUSE_AFTER_DOUBTS = 3
+# How long a send's outcome waits for others to be written with it (one commit per batch).
+RECORD_LINGER_SECONDS = 0.05
 # How long a chat that keeps timing out is paused.
 PAUSE_SECONDS = 900.0
 # The wait before the one resend of a message whose answer never came.
@@ -395,6 +397,10 @@ class DeliveryWorker:
         finally:
             self._sending.pop(task, None)
         self._unwritten.append((delivery, outcome))
+        if not self._write_lock.locked():
+            # Outcomes arriving meanwhile join this one's transaction. Short against the
+            # chat's own gap, so its next message is not held back by it.
+            await asyncio.sleep(min(RECORD_LINGER_SECONDS, self._chat_pacers.get(delivery.chat_id).interval / 4))
         await self._write_held()
 
     async def _write_held(self) -> bool:
