@@ -37,10 +37,11 @@ async def plan_sample_digest(
     payloads = render(digest)
     digest_id = int(digest.stats["digest_id"])
     async with db.begin() as connection:
-        for chat in chats:
-            await outbox.plan_messages(
-                connection, digest_id=digest_id, platform=platform, chat_id=chat, payloads=payloads
-            )
+        # As `plan_publication` plans: the payloads stored once, every chat's rows in bulk.
+        payload_ids = await outbox.store_payloads(connection, payloads)
+        await outbox.plan_chats(
+            connection, digest_id=digest_id, platform=platform, chats=[(chat, payload_ids) for chat in chats]
+        )
     return [digest_id], len(payloads), payloads
 
 

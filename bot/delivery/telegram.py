@@ -54,10 +54,10 @@ from paperwire.formatters.telegram import TelegramMessage, render_digest
 from paperwire.formatters.telegram_views import excluded_callback
 
 PLATFORM = "telegram"
-# Connections for the fan-out: the per-bot rate times a slow round trip (30/s x 0.3 s) with
-# room to spare. Not more: httpcore checks every idle connection on each request, which at
-# 64 connections cost more CPU than the send itself.
-FANOUT_CONNECTIONS = 16
+# Connections for the fan-out: the per-bot rate times a slow round trip (30/s x 0.25 s).
+# Not more: httpcore checks every idle connection on each request, which at 64 connections
+# cost more CPU than the send itself.
+FANOUT_CONNECTIONS = 8
 CONNECT_TIMEOUT = 5.0
 # A send that gets no answer in this long may still have gone out (see the in-flight policy).
 READ_TIMEOUT = 15.0

@@ -125,7 +125,7 @@ HEARTBEAT_SECONDS = 3.0
 # Consecutive sends to one chat without an answer before the chat is paused.
 PAUSE_AFTER_DOUBTS = 3
 # How long a send's outcome waits for others to be written with it (one commit per batch).
-RECORD_LINGER_SECONDS = 0.05
+RECORD_LINGER_SECONDS = 0.25
 # How long a chat that keeps timing out is paused.
 PAUSE_SECONDS = 900.0
 # The wait before the one resend of a message whose answer never came.
@@ -196,6 +196,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._last_heartbeat = 0.0
         self._payloads: dict[int, dict] = {}  # shared payloads already read, by id
+        self._finished: dict[int, datetime] = {}  # when each held outcome's send ended
         # Claim when this many sends are free (or nothing is in flight): fewer, larger claims.
         self.claim_batch = max(1, concurrency // 4)
 
@@ -397,10 +398,11 @@ class DeliveryWorker:
         finally:
             self._sending.pop(task, None)
         self._unwritten.append((delivery, outcome))
+        self._finished[delivery.id] = datetime.now(UTC)
         if not self._write_lock.locked():
             # Outcomes arriving meanwhile join this one's transaction. Short against the
             # chat's own gap, so its next message is not held back by it.
-            await asyncio.sleep(min(RECORD_LINGER_SECONDS, self._chat_pacers.get(delivery.chat_id).interval / 4))
+            await asyncio.sleep(min(RECORD_LINGER_SECONDS, self._chat_pacers.get(delivery.chat_id).interval / 2))
         await self._write_held()
 
     async def _write_held(self) -> bool:
@@ -425,6 +427,8 @@ class DeliveryWorker:
                     self.database_error = problem
                     return False
                 del self._unwritten[: len(batch)]
+                for delivery, _outcome in batch:
+                    self._finished.pop(delivery.id, None)
                 for delivery, outcome in batch:
                     await self._after_record(delivery, outcome)
             if self.database_error is not None:
@@ -442,8 +446,9 @@ class DeliveryWorker:
         sent = []
         for delivery, outcome in batch:
             if isinstance(outcome, Sent):
-                pause = self._chat_pacers.get(delivery.chat_id).interval
-                sent.append(outbox.SentMessage(delivery, outcome.remote_id, now + timedelta(seconds=pause)))
+                # The chat may have its next message one gap after this one went out.
+                pause = timedelta(seconds=self._chat_pacers.get(delivery.chat_id).interval)
+                sent.append(outbox.SentMessage(delivery, outcome.remote_id, self._finished.get(delivery.id, now) + pause))
         async with self.db.begin() as connection:
             await outbox.record_sent(connection, sent)
             for delivery, outcome in batch:
