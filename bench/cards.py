@@ -59,7 +59,8 @@ _REFERENCE = re.compile(
 _OWN_METHOD = re.compile(
     r"^(?:our|this|the proposed|the resulting)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:method|methods|approach|framework|model|models|system|pipeline|technique|algorithm|architecture|design"
-    r"|agent|paradigm|strategy|work|paper|study|benchmark|dataset|recipe|solution|policy|training|tool|library)\b",
+    r"|agent|paradigm|strategy|work|paper|study|report|survey|article|benchmark|dataset|recipe|solution|policy"
+    r"|training|tool|library)\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
@@ -202,8 +203,11 @@ def check_chinese(tally: Tally, digest: Digest, post: str) -> None:
         document = build_card(entry, "zh", digest.topic_names)
         tally.zh_cards += 1
         tally.zh_marked += "英文原文摘录" in document.method_note or "英文原文摘录" in post
-    summary = post.split("## 总结", 1)[-1].split("##", 1)[0]
-    tally.zh_table_cut += summary.count("…")
+    summary = post.split("## 总结", 1)[-1].split("\n##", 1)[0]
+    rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in summary.splitlines() if line.startswith("|")]
+    if rows and "核心贡献" in rows[0]:
+        column = rows[0].index("核心贡献")
+        tally.zh_table_cut += sum(1 for row in rows[2:] if len(row) > column and row[column].endswith("…"))
 
 
 def percent(part: int, whole: int) -> str:
@@ -226,8 +230,8 @@ def report(tally: Tally, days: int, elapsed: float) -> None:
     print(f"takeaways: none {percent(tally.no_takeaway, tally.cards)}, fits {percent(tally.with_fits, tally.cards)}, "
           f"limitations {percent(tally.with_limitations, tally.cards)}, next action "
           f"{percent(tally.with_next, tally.cards)} (a bare code link: {tally.bare_code_next})")
-    print(f"zh: cards marked as English excerpts {tally.zh_marked}/{tally.zh_cards}, summary-table cells cut "
-          f"{tally.zh_table_cut}, titles dated 年月日 {tally.zh_titles_dated}/{tally.zh_titles}")
+    print(f"zh: cards marked as English excerpts {tally.zh_marked}/{tally.zh_cards}, summary-table contribution "
+          f"cells cut {tally.zh_table_cut}, titles dated 年月日 {tally.zh_titles_dated}/{tally.zh_titles}")
     for kind, texts in tally.examples.items():
         print(f"\n  e.g. {kind}:")
         for text in texts:

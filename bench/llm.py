@@ -53,10 +53,12 @@ async def main(args: argparse.Namespace) -> None:
                     f"{label:8s} papers={len(digest.entries)} wall={wall:.2f}s calls={fake.calls - calls_before} "
                     f"llm_cards={stats['llm_cards']} extractive_cards={stats['extractive_cards']} "
                     f"prompt_tokens={stats['prompt_tokens']} completion_tokens={stats['completion_tokens']} "
-                    f"claims_checked={stats['claims_checked']} claims_dropped={stats['claims_dropped']}"
+                    f"claims_checked={stats['claims_checked']} claims_dropped={stats['claims_dropped']} "
+                    f"run_card_calls={stats['run']['card_calls']} "
+                    f"run_tokens={stats['run']['card_prompt_tokens'] + stats['run']['card_completion_tokens']}"
                 )
     print(f"server   max_in_flight={fake.max_in_flight} latency={args.latency}s concurrency={args.concurrency}")
-    print("(tokens are the digest's stored figures: a rebuild reports the first build's spend and spends nothing)")
+    print("(prompt/completion tokens are the digest's first-build figures; run_* is what this build spent)")
 
 
 def parse_args() -> argparse.Namespace:

@@ -2,6 +2,12 @@
 
     python bench/telegram_fanout.py [--chats 1000] [--groups 20] [--per-bot 100] [--per-chat 5]
                                     [--per-group-minute 20] [--concurrency 200] [--database URL]
+                                    [--replicas 2 --database postgresql+asyncpg://...]
+
+With `--replicas N` (PostgreSQL), N sender processes send the same bot's messages from one
+database, as N replicas of `paperwire serve` would: the bot's send budget is a row in the
+database that every replica takes its slots from, so together they stay under the per-bot
+limit (target: 0 answers of 429, together at least 90% of it).
 
 A temporary SQLite store gets the shipped sample day (2026-02-20) and its English digest;
 the real formatter's payloads are planned for every chat (private chats, and a few
@@ -32,6 +38,7 @@ import gc
 import io
 import pstats
 import logging
+import multiprocessing
 import resource
 import sys
 import tempfile
@@ -43,8 +50,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import psutil  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
+from paperwire.bot.delivery.ratelimit import SendBudgets  # noqa: E402
 from paperwire.bot.delivery.telegram import TelegramSender, make_bot, render_payloads, send_message  # noqa: E402
 from paperwire.bot.delivery.worker import DeliveryWorker  # noqa: E402
 from paperwire.bot.store import outbox  # noqa: E402
@@ -79,6 +86,7 @@ def serve_fake(pipe: Connection, limits: RateLimits) -> None:
                     "last_at": times[-1] if times else 0.0,
                     "sent": len(fake.sent),
                     "too_many_requests": fake.too_many_requests,
+                    "limited_by": dict(fake.limited_by),
                     "in_order": in_order,
                     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 }
@@ -90,6 +98,69 @@ def serve_fake(pipe: Connection, limits: RateLimits) -> None:
     gc.disable()
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     asyncio.run(serve())
+
+
+def replica(pipe: Connection, url: str, settings: TelegramSettings, digest_ids: list[int], options: dict) -> None:
+    """In a child process: one replica's worker, its budget shared through the database."""
+
+    async def send() -> None:
+        db = Database(url)
+        await db.start()
+        try:
+            async with make_bot(settings, connections=options["connections"]) as bot:
+                sender = TelegramSender(bot, settings)
+                budget = SendBudgets(db).get(sender.account, sender.platform_rate)
+                worker = DeliveryWorker(
+                    db, sender, concurrency=options["concurrency"], poll_seconds=options["poll"],
+                    lease_seconds=600, budget=budget,
+                )  # fmt: skip
+                pipe.recv()  # every replica starts together
+                started = time.perf_counter()
+                await worker.run(asyncio.Event(), digest_ids=digest_ids, until_idle=True)
+                pipe.send((started, time.perf_counter()))
+        finally:
+            await db.close()
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    asyncio.run(send())
+
+
+async def run_replicas(count: int, url: str, settings: TelegramSettings, digest_ids: list[int], args) -> float:
+    """Start `count` replicas, let them send, and return the wall time from the first start to the last end."""
+    context = multiprocessing.get_context("spawn")
+    options = {"connections": args.connections, "concurrency": args.concurrency, "poll": args.poll}
+    pipes, children = [], []
+    for _ in range(count):
+        ours, theirs = context.Pipe()
+        child = context.Process(target=replica, args=(theirs, url, settings, digest_ids, options), daemon=True)
+        child.start()
+        pipes.append(ours)
+        children.append(child)
+    await asyncio.sleep(3.0)  # let every replica open its database and log in
+    started = time.perf_counter()
+    for pipe in pipes:
+        pipe.send("go")
+    ends = []
+    for pipe in pipes:
+        await asyncio.get_running_loop().run_in_executor(None, pipe.poll, 3600)
+        ends.append(pipe.recv()[1])
+    for child in children:
+        child.join(10)
+    return max(ends) - started
+
+
+async def empty_postgres(url: str) -> None:
+    """A scratch database: emptied first, so every run plans and sends everything."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
 
 
 def chat_ids(chats: int, groups: int) -> list[str]:
@@ -106,23 +177,12 @@ def chat_ids(chats: int, groups: int) -> list[str]:
     return ids
 
 
-async def reset_database(url: str) -> None:
-    """A scratch PostgreSQL database starts empty, so every run plans and sends everything."""
-    db = Database(url)
-    try:
-        async with db.engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await db.engine.dispose()
-
-
 async def run_paperwire(args: argparse.Namespace, chats: list[str], limits: RateLimits) -> dict:
     """paperwire's worker sending the planned rows; its figures."""
     with tempfile.TemporaryDirectory() as folder:
         url = args.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
-        if args.database:
-            await reset_database(url)
+        if url.startswith("postgresql"):
+            await empty_postgres(url)
         db = Database(url)
         await db.start()
         try:
@@ -136,24 +196,29 @@ async def run_paperwire(args: argparse.Namespace, chats: list[str], limits: Rate
                     rate_per_private_chat=args.per_chat,
                     rate_per_group_per_minute=args.per_group_minute,
                 )
-                async with make_bot(settings, connections=args.connections) as bot:
-                    worker = DeliveryWorker(
-                        db,
-                        TelegramSender(bot, settings),
-                        concurrency=args.concurrency,
-                        poll_seconds=args.poll,
-                        lease_seconds=600,
-                    )
-                    profile = cProfile.Profile() if args.profile else None
-                    cpu = time.process_time()
-                    started = time.perf_counter()
-                    if profile:
-                        profile.enable()
-                    await worker.run(asyncio.Event(), digest_ids=digest_ids, until_idle=True)
-                    if profile:
-                        profile.disable()
-                    elapsed = time.perf_counter() - started
-                    cpu = time.process_time() - cpu
+                profile = cProfile.Profile() if args.profile else None
+                cpu = time.process_time()
+                if args.replicas > 1 or args.shared_budget:
+                    elapsed = await run_replicas(args.replicas, url, settings, digest_ids, args)
+                    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    cpu = children.ru_utime + children.ru_stime  # the replicas' (and the fake's)
+                else:
+                    async with make_bot(settings, connections=args.connections) as bot:
+                        worker = DeliveryWorker(
+                            db,
+                            TelegramSender(bot, settings),
+                            concurrency=args.concurrency,
+                            poll_seconds=args.poll,
+                            lease_seconds=600,
+                        )
+                        started = time.perf_counter()
+                        if profile:
+                            profile.enable()
+                        await worker.run(asyncio.Event(), digest_ids=digest_ids, until_idle=True)
+                        if profile:
+                            profile.disable()
+                        elapsed = time.perf_counter() - started
+                        cpu = time.process_time() - cpu
             async with db.connect() as connection:
                 counts = await outbox.status_counts(connection, digest_ids)
         finally:
@@ -230,21 +295,25 @@ async def run(args: argparse.Namespace) -> int:
     while_sending = (sent - 1) / window / args.per_bot if sent > 1 else 0.0
     from_start = sent / (fake["last_at"] - process_start) / args.per_bot
     cpu_ms = ours["cpu"] / max(sent, 1) * 1000
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = resource.getrusage(
+        resource.RUSAGE_CHILDREN if args.replicas > 1 else resource.RUSAGE_SELF
+    ).ru_maxrss / 1024
     groups = sum(1 for chat in chats if chat.startswith("-"))
     print(f"chats                {len(chats)} ({len(chats) - groups} private, {groups} supergroups)")
     print(f"messages             {total} ({per_chat} a chat: 1 overview + {per_chat - 1} cards)")
     print(f"limits               {args.per_bot:g}/s per bot, {args.per_chat:g}/s per private chat, "
           f"{args.per_group_minute:g}/min per group (fake and paperwire alike)")
     print(f"database             {'PostgreSQL' if args.database else 'SQLite'}")
-    print(f"worker               concurrency {args.concurrency}, poll {args.poll}s, {args.connections} connections")
+    print(f"worker               concurrency {args.concurrency}, poll {args.poll}s, {args.connections} connections"
+          + (f", {args.replicas} replicas sharing one send budget in the database" if args.replicas > 1 else ""))
     print(f"sent                 {sent}   outbox {dict(sorted(counts.items()))}   "
           f"in order per chat: {'yes' if fake['in_order'] else 'NO'}")
     print(f"wall time            {ours['elapsed']:.2f} s sending   (floor at the per-bot limit: {total / args.per_bot:.2f} s)")
     print(f"rate while sending   {while_sending:.1%} of {args.per_bot:g}/s, first to last message   (target >= 95%)")
     print(f"rate from start      {from_start:.1%} of {args.per_bot:g}/s, process start to last message   (target >= 90%)")
-    print(f"429 answers          {fake['too_many_requests']}   (target 0)")
-    print(f"CPU per message      {cpu_ms:.2f} ms   (target < 5 ms)")
+    print(f"429 answers          {fake['too_many_requests']}   (target 0)   by limit: {fake['limited_by'] or '-'}")
+    print(f"CPU per message      {cpu_ms:.2f} ms   (target < 5 ms)"
+          + ("   (the replicas' and the fake's together)" if args.replicas > 1 or args.shared_budget else ""))
     print(f"peak RSS             {rss_mb:.0f} MB sender   (target < 200 MB); the fake: {fake['rss_mb']:.0f} MB")
     ok = (
         while_sending >= 0.95
@@ -284,12 +353,17 @@ def main() -> int:
     parser.add_argument("--poll", type=float, default=0.05, help="worker poll interval, seconds")
     parser.add_argument("--connections", type=int, default=FANOUT_CONNECTIONS, help="HTTP connections to the fake")
     parser.add_argument("--database", help="SQLAlchemy URL of a scratch database (its tables are dropped first)")
+    parser.add_argument("--replicas", type=int, default=1, help="sender processes sharing the bot (PostgreSQL)")
+    parser.add_argument("--shared-budget", action="store_true",
+                        help="one replica, taking its slots from the budget in the database (PostgreSQL)")
     parser.add_argument("--profile", help="write a cProfile of paperwire's sending phase here and print its top costs")
     parser.add_argument("--no-reference", dest="reference", action="store_false",
                         help="skip python-telegram-bot's AIORateLimiter reference run")
     parser.add_argument("--reference-retries", type=int, default=5, help="AIORateLimiter max_retries")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
+    if args.replicas > 1 and not (args.database or "").startswith("postgresql"):
+        parser.error("--replicas needs --database postgresql+asyncpg://... (replicas share the budget through it)")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     return asyncio.run(run(args))
 

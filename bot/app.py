@@ -18,6 +18,7 @@ from paperwire.bot.delivery.publish import Renderer
 from paperwire.bot.delivery.ratelimit import SendBudgets
 from paperwire.bot.delivery.worker import ChatHook, DeliveryWorker, Sender
 from paperwire.bot.metrics import Metrics
+from paperwire.bot.models import Digest
 from paperwire.bot.pipeline import Pipeline, PipelineOptions
 from paperwire.bot.platforms.base import Platform
 from paperwire.bot.platforms.slack import SlackPlatform
@@ -31,6 +32,7 @@ from paperwire.bot.store import subscriptions
 from paperwire.bot.summarize.base import Summarizer
 from paperwire.bot.summarize.extractive import ExtractiveSummarizer, summarize_extractive
 from paperwire.config.settings import ChatTarget, Settings
+from paperwire.formatters.text import no_picks_notice
 
 if TYPE_CHECKING:
     from paperwire.bot.summarize.factory import Judge
@@ -71,12 +73,16 @@ def build_summarizer(
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Services]:
-    """Open the database (migrating it), the HTTP session and the stages; close all on exit."""
+async def open_services(
+    settings: Settings, metrics: Metrics | None = None, *, read_only: bool = False
+) -> AsyncIterator[Services]:
+    """Open the database (migrating it), the HTTP session and the stages; close all on exit.
+
+    `read_only` (a dry run) opens the database without migrating or writing (see Database)."""
     taxonomy = load_taxonomy(settings.digest.topics_file)
     metrics = metrics or Metrics()
     async with AsyncExitStack() as stack:
-        db = Database(settings.database_url, echo=settings.database.echo)
+        db = Database(settings.database_url, echo=settings.database.echo, read_only=read_only)
         stack.push_async_callback(db.close)
         await db.start()
         timeout = aiohttp.ClientTimeout(total=settings.sources.timeout_seconds)
@@ -120,7 +126,7 @@ def archive_pages(services: Services) -> ArchivePages:
     reader = ArchiveReader(
         services.db,
         topic_names=services.taxonomy.topic_names,
-        trends=services.pipeline.trends,
+        trends=services.pipeline.stored_trends,
         card_key=services.summarizer.cache_key,
         fallback_card=summarize_extractive,
         source_name=services.pipeline.options.source_name,
@@ -150,9 +156,22 @@ def configured_chats(settings: Settings) -> dict[str, Sequence[ChatTarget]]:
     return {platform.name: platform.chats(settings) for platform in PLATFORMS}
 
 
-def renderers() -> dict[str, Renderer]:
-    """Each platform's digest rendering into outbox payloads."""
-    return {platform.name: platform.render_payloads for platform in PLATFORMS}
+def renderers(empty_day_notice: bool = False) -> dict[str, Renderer]:
+    """Each platform's digest rendering into outbox payloads.
+
+    A digest without picks is not sent as an empty overview: it becomes one short notice
+    when `digest.empty_day_notice` is on, and nothing at all otherwise.
+    """
+    return {platform.name: _with_empty_day(platform, empty_day_notice) for platform in PLATFORMS}
+
+
+def _with_empty_day(platform: Platform, empty_day_notice: bool) -> Renderer:
+    def render(digest: Digest) -> list[dict]:
+        if digest.entries:
+            return platform.render_payloads(digest)
+        return [platform.notice_payload(no_picks_notice(digest))] if empty_day_notice else []
+
+    return render
 
 
 def previewers() -> dict[str, Callable[[dict], str]]:

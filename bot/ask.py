@@ -15,8 +15,11 @@ import argparse
 import logging
 import sys
 
-from paperwire.bot.app import open_services, platform_names
+from dataclasses import replace
+
+from paperwire.bot.app import Services, open_services, platform_names
 from paperwire.bot.errors import Failure, UsageError
+from paperwire.bot.store import subscriptions as subscription_store
 from paperwire.bot.store.database import DatabaseUnavailable
 from paperwire.bot.views import MessageView, View
 from paperwire.config.settings import Settings
@@ -42,6 +45,19 @@ def chat_address(chat: str | None) -> tuple[str, str]:
     return platform, chat
 
 
+async def _cli_language(services: Services, chat_id: str) -> str:
+    """A local chat's reply language: its own while it is subscribed, else digest.language.
+
+    `settings lang zh` in the local chat is stored like any chat's, but an operator trying
+    commands should not find every later `ask` in another language, least of all after
+    `unsubscribe`; `--lang` chooses per call."""
+    async with services.db.connect() as connection:
+        subscription = await subscription_store.get_subscription(connection, "cli", chat_id)
+    if subscription is not None and subscription.active and subscription.language:
+        return subscription.language
+    return services.settings.digest.language
+
+
 def exit_code(view: View) -> int:
     if isinstance(view, MessageView):
         if view.kind == "usage":
@@ -64,6 +80,8 @@ async def ask_verb(args: argparse.Namespace, settings: Settings) -> int:
     )
     try:
         async with open_services(settings) as services:
+            if platform == "cli" and context.language is None:
+                context = replace(context, language=await _cli_language(services, chat_id))
             core = CommandCore.from_services(services)
             view = await core.handle(args.line, context)
     except DatabaseUnavailable as error:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Any
 
-from paperwire.bot.errors import EXIT_FAILED, EXIT_USAGE, Failure, UsageError
+from paperwire.bot.errors import EXIT_FAILED, EXIT_USAGE, ConfigurationError, Failure, UsageError
 from paperwire.config.masking import MaskingFormatter, mask_urls
 from paperwire.config.settings import ConfigError, Settings, default_data_dir, load_settings
 
@@ -191,18 +191,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     configure_logging(settings.log_level, args.verbose)
     verb = _VERBS[args.verb if args.verb != "config" else f"config {args.config_verb}"]
-    from paperwire.bot.curation.taxonomy import TaxonomyError
-    from paperwire.bot.store.database import DatabaseUnavailable
-
     try:
         return asyncio.run(verb(args, settings))
     except UsageError as error:
         print(f"paperwire: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except TaxonomyError as error:  # the taxonomy is part of the configuration
+    except ConfigurationError as error:  # the taxonomy file, say: part of the configuration
         print(f"paperwire: configuration error: digest.topics_file: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (Failure, DatabaseUnavailable) as error:
+    except Failure as error:  # DatabaseUnavailable among them
         print(f"paperwire: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -12,3 +12,7 @@ class UsageError(Exception):
 
 class Failure(Exception):
     """The verb could not do its job; one line for the user, exit code 1."""
+
+
+class ConfigurationError(Exception):
+    """A setting or a file the settings point at cannot be used; exit code 2."""

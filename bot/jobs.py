@@ -200,10 +200,12 @@ async def unplanned_chats(
         return 0
     local_day = occurrence.astimezone(ZoneInfo(slot.zone)).date()
     async with services.db.connect() as connection:
-        due = await _due_digest_day(connection, local_day)
+        due = await digest_store.due_digest_day(
+            connection, published_by=local_day, oldest=local_day - timedelta(days=MAX_DIGEST_AGE_DAYS)
+        )
         if due is None:
             return 0
-        done = await _chats_with_day(connection, due)
+        done = await digest_store.chats_with_day(connection, due)
     return sum(1 for subscription in subscribers if (subscription.platform, subscription.chat_id) not in done)
 
 
@@ -211,7 +213,8 @@ async def _plan(
     services: Services, day: date, targets: list[Target], wake: Callable[[], None] | None, result: SlotResult
 ) -> None:
     # Planned in pages (a small one first): `wake` after each, so sending starts at once.
-    plan = await plan_publication(services.pipeline, services.db, day, targets, renderers(), on_page=wake)
+    render = renderers(services.settings.digest.empty_day_notice)
+    plan = await plan_publication(services.pipeline, services.db, day, targets, render, on_page=wake)
     if plan is None:
         return
     result.planned.extend(plan.targets)

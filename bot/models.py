@@ -150,10 +150,19 @@ class DigestEntry:
 
 @dataclass(slots=True)
 class TopicTrend:
+    """One topic on a list day against the earlier days stored: picks with picks, listed with listed.
+
+    `picked_days` and `listed_days` are how many earlier days the averages cover (the
+    curated days and the stored lists within the window), so a sentence can name them.
+    """
+
     topic: str
-    today: int
-    avg_7d: float
-    avg_30d: float
+    picked: int
+    listed: int
+    picked_avg: float = 0.0
+    listed_avg: float = 0.0
+    picked_days: int = 0
+    listed_days: int = 0
 
 
 @dataclass(slots=True)

@@ -31,6 +31,8 @@ from paperwire.bot.text.clean import clean_paper
 if TYPE_CHECKING:
     from paperwire.bot.summarize.factory import Judge
 
+# Trends look back this many calendar days and average over the days stored in them.
+TREND_WINDOW_DAYS = 30
 # How a chat's taste re-ranks a curated day: (its picks, the global picks it ranked down).
 Rerank = Callable[[Curation], tuple[list[Pick], list[Exclusion]]]
 log = logging.getLogger(__name__)
@@ -74,16 +76,28 @@ class Pipeline:
         self.metrics = metrics
         self.judge = judge
         self.similar = similar
+        # A dry run's days, read but not stored (see ingest).
+        self._unsaved_days: dict[date, list[Paper]] = {}
+
+    @property
+    def read_only(self) -> bool:
+        """A dry run: the pipeline computes what it would store and stores nothing."""
+        return bool(getattr(self.db, "read_only", False))
 
     def classify(self, papers: Sequence[Paper]) -> None:
         for paper in papers:
             paper.topics = topics_for(paper, self.taxonomy)
 
     async def ingest(self, day: DayPapers, source: str) -> IngestReport:
-        """Store a day's papers (cleaned and classified) and the list itself."""
+        """Store a day's papers (cleaned and classified) and the list itself.
+
+        On a read-only database (a dry run) the day is kept in memory for this run instead."""
         for paper in day.papers:
             clean_paper(paper)
         self.classify(day.papers)
+        if self.read_only:
+            self._unsaved_days[day.list_day] = list(day.papers)
+            return IngestReport(day.list_day, len(day.papers), 0, 0, list(day.skipped))
         async with self.db.begin() as connection:
             counts = await paper_store.upsert_papers(
                 connection, day.papers, taxonomy_fingerprint=self.taxonomy.fingerprint
@@ -129,7 +143,7 @@ class Pipeline:
         if existing is not None:
             return existing, spend
         async with self.db.connect() as connection:
-            day_papers = await paper_store.papers_for_day(connection, list_day)
+            day_papers = self._unsaved_days.get(list_day) or await paper_store.papers_for_day(connection, list_day)
             earlier = await curation_store.picked_before(connection, list_day)
         if not day_papers:
             return None, spend
@@ -152,6 +166,8 @@ class Pipeline:
                 result = apply_verdicts(
                     result, report.verdicts, max_papers=self.options.max_papers, per_topic_cap=self.options.per_topic_cap
                 )
+        if self.read_only:
+            return result, spend
         async with self.db.begin() as connection:
             wrote = await curation_store.save_curation(
                 connection,
@@ -180,7 +196,13 @@ class Pipeline:
         chosen, excluded = self._select_for_topics(curation, only)
         results = await self._cards(chosen, language)
         entries = [DigestEntry(pick=pick, card=result.card) for pick, result in zip(chosen, results, strict=True)]
-        trends = await self.trends(list_day)
+        async with self.db.connect() as connection:
+            existing = await digest_store.find_digest(connection, list_day, language, only)
+        # A stored digest is served as stored: its trends are the ones it was built with,
+        # even when more days have been imported since (README: "Building a day is idempotent").
+        trends = _trends_from_stats(existing.stats) if existing else None
+        if trends is None:
+            trends = await self.stored_trends(list_day)
         card_spend = _spend_of(results)
         stats = {
             "papers": len(curation.picks) + len(curation.exclusions),
@@ -192,6 +214,9 @@ class Pipeline:
             "completion_tokens": card_spend.completion_tokens,
             "claims_checked": sum(r.claims_checked for r in results),
             "claims_dropped": sum(r.claims_dropped for r in results),
+            "trends": [
+                [t.topic, t.picked, t.listed, t.picked_avg, t.listed_avg, t.picked_days, t.listed_days] for t in trends
+            ],
             **card_spend.as_dict("card"),
             **judge_spend.as_dict("judge"),
         }
@@ -202,26 +227,30 @@ class Pipeline:
             "cards_cached": sum(1 for r in results if r.from_cache),
         }
         published = list_day + timedelta(days=self.options.publish_offset_days)
-        async with self.db.begin() as connection:
-            record = await digest_store.find_digest(connection, list_day, language, only)
-            if record is None:
-                record = await digest_store.create_digest(
-                    connection, list_day=list_day, language=language, topics=only, published_on=published, stats=stats
-                )
-                self._count_build(language)
+        if self.read_only:
+            record = existing
+        else:
+            async with self.db.begin() as connection:
+                record = await digest_store.find_digest(connection, list_day, language, only)
+                if record is None:
+                    record = await digest_store.create_digest(
+                        connection, list_day=list_day, language=language, topics=only, published_on=published, stats=stats
+                    )
+                    self._count_build(language)
         stored = await self._stored_spend(list_day, language, [pick.paper.arxiv_id for pick in chosen])
         return Digest(
             list_day=list_day,
-            published=record.published_on,
+            published=record.published_on if record else published,
             language=language,
             entries=entries,
             exclusions=excluded,
             trends=trends,
             topic_names=self.taxonomy.topic_names(language),
-            generated_at=record.generated_at,
+            generated_at=record.generated_at if record else datetime.now(UTC),
             source=self.options.source_name,
             only_topics=list(only),
-            stats={**record.stats, "digest_id": record.id, "run": run, "stored": stored},
+            # digest_id 0: a dry run's digest, never stored.
+            stats={**(record.stats if record else stats), "digest_id": record.id if record else 0, "run": run, "stored": stored},
         )
 
     async def _stored_spend(self, list_day: date, language: Language, arxiv_ids: list[str]) -> dict[str, int]:
@@ -312,8 +341,15 @@ class Pipeline:
         if not only:
             return list(curation.picks), list(curation.exclusions)
         wanted = set(only)
+        # The same quality bar as the main digest: a chat's topics may reach past the global
+        # top N (papers left out by the per-topic cap), never below the curation's cut.
+        below_bar = {item.paper.arxiv_id for item in curation.exclusions if item.kind == "below_cut"}
         ranked = sorted(
-            (pick for pick in [*curation.picks, *curation.candidates] if pick.topic in wanted),
+            (
+                pick
+                for pick in [*curation.picks, *curation.candidates]
+                if pick.topic in wanted and pick.paper.arxiv_id not in below_bar
+            ),
             key=lambda pick: (-pick.score, pick.rank),
         )
         chosen = ranked[: self.options.max_papers]
@@ -345,7 +381,7 @@ class Pipeline:
             # One budget per digest; picks start best-first, so the best papers get the model.
             summarizer = with_budget(TokenBudget(self.options.token_budget or None))
         fresh = await asyncio.gather(*(summarizer.summarize(pick.paper, language) for pick in missing))
-        if missing:
+        if missing and not self.read_only:
             self.count_cards(fresh)
             async with self.db.begin() as connection:
                 for pick, result in zip(missing, fresh, strict=True):
@@ -360,24 +396,57 @@ class Pipeline:
             for pick in chosen
         ]
 
-    async def trends(self, list_day: date) -> list[TopicTrend]:
-        """Today's topic mix against the trailing 7 and 30 days of stored lists."""
+    async def stored_trends(self, list_day: date) -> list[TopicTrend]:
+        """The trends the day's first stored digest was built with, else computed now."""
         async with self.db.connect() as connection:
-            counts = await curation_store.topic_counts_by_day(connection, list_day - timedelta(days=30), list_day)
-        today = counts.get(list_day, {})
-        week = [day for day in counts if list_day - timedelta(days=7) <= day < list_day]
-        month = [day for day in counts if day < list_day]
+            for language in ("en", "zh"):
+                record = await digest_store.find_digest(connection, list_day, language, ())
+                stored = _trends_from_stats(record.stats) if record else None
+                if stored is not None:
+                    return stored
+        return await self.trends(list_day)
+
+    async def trends(self, list_day: date) -> list[TopicTrend]:
+        """Each topic's picks and listed papers on the day, against the earlier days stored in
+        the trailing TREND_WINDOW_DAYS: picks against picks, listed against listed."""
+        start = list_day - timedelta(days=TREND_WINDOW_DAYS)
+        async with self.db.connect() as connection:
+            listed = await curation_store.topic_counts_by_day(connection, start, list_day)
+            picked = await curation_store.pick_counts_by_day(connection, start, list_day)
+        listed_before = [day for day in listed if day < list_day]
+        picked_before = [day for day in picked if day < list_day]
         result = []
         for topic in self.taxonomy.topics:
-            avg7 = sum(counts[day].get(topic.id, 0) for day in week) / len(week) if week else 0.0
-            avg30 = sum(counts[day].get(topic.id, 0) for day in month) / len(month) if month else 0.0
-            result.append(TopicTrend(topic=topic.id, today=today.get(topic.id, 0), avg_7d=avg7, avg_30d=avg30))
+            result.append(
+                TopicTrend(
+                    topic=topic.id,
+                    picked=picked.get(list_day, {}).get(topic.id, 0),
+                    listed=listed.get(list_day, {}).get(topic.id, 0),
+                    picked_avg=_average(picked, picked_before, topic.id),
+                    listed_avg=_average(listed, listed_before, topic.id),
+                    picked_days=len(picked_before),
+                    listed_days=len(listed_before),
+                )
+            )
         return result
 
     async def latest_list_day(self) -> date | None:
         async with self.db.connect() as connection:
             days = await paper_store.known_list_days(connection)
         return days[-1] if days else None
+
+
+def _trends_from_stats(stats: dict) -> list[TopicTrend] | None:
+    rows = stats.get("trends") if isinstance(stats, dict) else None
+    if not isinstance(rows, list):
+        return None
+    try:
+        return [
+            TopicTrend(str(topic), int(picked), int(listed), float(picked_avg), float(listed_avg), int(pd), int(ld))
+            for topic, picked, listed, picked_avg, listed_avg, pd, ld in rows
+        ]
+    except (TypeError, ValueError):
+        return None
 
 
 async def store_result(
@@ -396,6 +465,10 @@ async def store_result(
         completion_tokens=result.completion_tokens,
         calls=result.calls,
     )
+
+
+def _average(counts: dict[date, dict[str, int]], days: list[date], topic: str) -> float:
+    return sum(counts[day].get(topic, 0) for day in days) / len(days) if days else 0.0
 
 
 def _spend_of(results: Sequence[SummaryResult]) -> LLMSpend:

@@ -12,17 +12,38 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from paperwire.bot.app import Services, archive_pages, open_services
+from tqdm import tqdm
+
+from sqlalchemy.exc import DBAPIError
+
+from paperwire.bot.app import (
+    Services,
+    archive_pages,
+    configured_chats,
+    delivery_worker,
+    enabled_platforms,
+    open_services,
+    platform_named,
+    platform_names,
+    previewers,
+    renderers,
+)
 from paperwire.bot.archive.site import write_site
+from paperwire.bot.ask import ask_verb as run_ask
+from paperwire.bot.configcheck import check_configuration
+from paperwire.bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
 from paperwire.bot.errors import Failure, UsageError
 from paperwire.bot.models import DayPapers
 from paperwire.bot.pipeline import default_list_day
 from paperwire.bot.sample import SAMPLE_DAY, SAMPLE_DIR
 from paperwire.bot.sources.errors import FutureDateError, SourceError, SourceUnavailable
 from paperwire.bot.sources.files import FileSource, date_from_name, read_file
+from paperwire.bot.service import serve
+from paperwire.bot.store import outbox
 from paperwire.bot.store import papers as paper_store
 from paperwire.bot.store.database import DatabaseUnavailable
 from paperwire.config.settings import Settings
+from paperwire.formatters.markdown import render_markdown
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +108,6 @@ def _check_out_file(out: str | None) -> Path | None:
 async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
     language = args.lang or settings.digest.language
     out = _check_out_file(args.out)
-    from paperwire.formatters.markdown import render_markdown
 
     try:
         async with open_services(settings) as services:
@@ -118,13 +138,12 @@ async def digest_verb(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(post)
     if args.stats:
-        stats = {key: value for key, value in digest.stats.items() if key != "digest_id"}
+        stats = {key: value for key, value in digest.stats.items() if key not in ("digest_id", "trends")}
         print("paperwire: stats " + json.dumps(stats, sort_keys=True), file=sys.stderr)
     return 0
 
 
 async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from tqdm import tqdm
 
     path = Path(args.path).expanduser()
     if not path.exists():
@@ -141,33 +160,87 @@ async def import_verb(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(error)) from None
     if not days:
         raise UsageError(f"{args.path}: no YYYY-MM-DD.json files to import")
-    inserted = updated = skipped = 0
-    try:
-        async with open_services(settings) as services:
-            bar = tqdm(total=len(days), unit="day", file=sys.stderr, disable=args.quiet, desc="importing")
-            for day in days:
-                try:
-                    day_papers = source.read_day(day)
-                except SourceError as error:
-                    log.warning("%s", error)
-                    skipped += 1
+    inserted = updated = unchanged = 0
+    with _SkippedItems() as skipped:
+        try:
+            async with open_services(settings) as services:
+                bar = tqdm(total=len(days), unit="day", file=sys.stderr, disable=args.quiet, desc="importing")
+                for day in days:
+                    try:
+                        day_papers = source.read_day(day)
+                    except SourceError as error:
+                        skipped.add(str(error))
+                        bar.update(1)
+                        continue
+                    report = await services.pipeline.ingest(day_papers, f"import {day}.json")
+                    inserted += report.inserted
+                    updated += report.updated
+                    unchanged += max(0, report.papers - report.inserted - report.updated)
+                    skipped.count_items(day, report.skipped)
                     bar.update(1)
-                    continue
-                report = await services.pipeline.ingest(day_papers, f"import {day}.json")
-                inserted += report.inserted
-                updated += report.updated
-                skipped += len(report.skipped)
-                bar.update(1)
-            bar.close()
-            await services.db.refresh_statistics()
-    except DatabaseUnavailable as error:
-        raise Failure(str(error)) from None
-    print(f"imported {len(days)} days: {inserted} papers loaded, {updated} updated, {skipped} items skipped")
+                bar.close()
+                await services.db.refresh_statistics()
+        except DatabaseUnavailable as error:
+            raise Failure(str(error)) from None
+    if skipped.total:
+        print(f"paperwire: {skipped.summary()}", file=sys.stderr)
+    print(
+        f"imported {len(days)} days: {inserted} papers loaded, {updated} updated, {unchanged} unchanged, "
+        f"{skipped.total} items skipped"
+    )
     return 0
 
 
+class _SkippedItems:
+    """What an import skipped, told once at the end (with the first few examples) instead of
+    one warning per item through the progress bar."""
+
+    EXAMPLES = 3
+    LOGGERS = ("paperwire.bot.sources.parse", "paperwire.bot.sources.files")
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.warnings: list[str] = []  # the sources' own lines, which name the file
+        self.reasons: list[str] = []  # from the ingest reports, when the sources said nothing
+
+    def add(self, text: str) -> None:
+        self.total += 1
+        self._keep(self.warnings, text)
+
+    def count_items(self, day: date, reasons: list[str]) -> None:
+        self.total += len(reasons)
+        for reason in reasons:
+            self._keep(self.reasons, f"{day}.json: {reason}")
+
+    def summary(self) -> str:
+        examples = (self.warnings + self.reasons)[: self.EXAMPLES]
+        return f"skipped {self.total} items; the first {len(examples)}: " + " | ".join(examples)
+
+    def _keep(self, into: list[str], text: str) -> None:
+        if len(into) < self.EXAMPLES:
+            into.append(text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Hold back the sources' warnings during the import (kept as examples)."""
+        if record.levelno != logging.WARNING:
+            return True
+        message = record.getMessage()
+        # "/long/path/2025-01-10.json: skipped ..." -> "2025-01-10.json: skipped ..."
+        head, sep, rest = message.partition(": ")
+        self._keep(self.warnings, f"{Path(head).name}{sep}{rest}" if sep else message)
+        return False
+
+    def __enter__(self) -> _SkippedItems:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addFilter(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeFilter(self)
+
+
 async def config_check_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from paperwire.bot.configcheck import check_configuration
 
     problems, lines = await check_configuration(settings)
     for line in lines:
@@ -251,30 +324,23 @@ async def publish_verb(args: argparse.Namespace, settings: Settings) -> int:
 async def _publish(
     args: argparse.Namespace, settings: Settings, stop: asyncio.Event, start_sending: Callable[[], None]
 ) -> int:
-    from paperwire.bot.app import (
-        configured_chats,
-        delivery_worker,
-        enabled_platforms,
-        platform_named,
-        platform_names,
-        previewers,
-        renderers,
-    )
-    from paperwire.bot.delivery.publish import collect_targets, plan_publication, register_configured_chats
-    from paperwire.bot.store import outbox
 
     problems: dict[str, str] = {}
     try:
-        async with open_services(settings) as services:
+        # A dry run opens the database read-only: it computes what it would store and stores nothing.
+        async with open_services(settings, read_only=args.dry_run) as services:
             day = await _ensure_day(args, services)
-            await register_configured_chats(services.db, configured_chats(settings))
+            if not args.dry_run:
+                await register_configured_chats(services.db, configured_chats(settings))
             platforms = platform_names() if args.dry_run else enabled_platforms(settings)
             if not platforms:
                 raise Failure(
                     "no platform to publish to: set PAPERWIRE_TELEGRAM__TOKEN or PAPERWIRE_SLACK__BOT_TOKEN "
                     "(or use --dry-run to see the messages)"
                 )
-            targets = await collect_targets(services.db, platforms, settings.digest.language)
+            targets = await collect_targets(
+                services.db, platforms, settings.digest.language, configured_chats(settings) if args.dry_run else None
+            )
             if not targets:
                 print(
                     "paperwire: no chats to publish to: set telegram.chats / slack.channels, "
@@ -283,7 +349,8 @@ async def _publish(
                 )
                 return 0
             plan = await plan_publication(
-                services.pipeline, services.db, day, targets, renderers(), write=not args.dry_run
+                services.pipeline, services.db, day, targets, renderers(settings.digest.empty_day_notice),
+                write=not args.dry_run,
             )
             if plan is None:
                 print(f"paperwire: no papers that day ({day}); nothing to publish", file=sys.stderr)
@@ -328,6 +395,14 @@ async def _publish(
                 doubts = await outbox.doubt_counts(connection, plan.digest_ids)
     except DatabaseUnavailable as error:
         raise Failure(str(error)) from None
+    except (DBAPIError, OSError) as error:
+        # The database went away mid-way: what was planned and sent is recorded; a rerun
+        # plans the chats that are missing and sends the rest.
+        problem = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
+        raise Failure(
+            f"the database became unreachable ({type(error).__name__}: {problem}); "
+            "run publish again once it is back: it plans and sends only what is missing"
+        ) from None
     undelivered = sum(count for status, count in counts.items() if status != "sent")
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     print(f"published list day {day} to {len(plan.targets)} chats: {summary}")
@@ -353,7 +428,6 @@ VERBS["publish"] = publish_verb
 
 
 async def ask_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from paperwire.bot.ask import ask_verb as run_ask
 
     return await run_ask(args, settings)
 
@@ -362,7 +436,6 @@ VERBS["ask"] = ask_verb
 
 
 async def serve_verb(args: argparse.Namespace, settings: Settings) -> int:
-    from paperwire.bot.service import serve
 
     if args.port is not None:
         settings.server.port = args.port

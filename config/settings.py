@@ -136,6 +136,8 @@ class TelegramSettings(BaseModel):
     rate_per_private_chat: float = Field(default=1.0, gt=0)
     rate_per_group_per_minute: float = Field(default=20.0, gt=0)
     in_flight: Literal["resend", "skip"] = "resend"
+    # A send with no answer in this long is in doubt (it may have been delivered).
+    answer_timeout_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("chats", mode="before")
     @classmethod
@@ -162,6 +164,8 @@ class SlackSettings(BaseModel):
     public_replies: bool = False
     admins_only: bool = False
     in_flight: Literal["resend", "skip"] = "resend"
+    # A post with no answer in this long is in doubt (it is looked for before posting again).
+    answer_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("channels", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from paperwire.bot.models import Card, DigestEntry, Exclusion, Paper
 from paperwire.formatters.labels import label
@@ -60,6 +60,9 @@ class CardDocument:
     organization: str = ""
     github_stars: int | None = None
     image_url: str | None = None  # the list's picture of the paper, https only
+    # Said above the fields when they are the abstract's English sentences in a post of
+    # another language (no LLM to translate): "英文原文摘录 ...". Empty otherwise.
+    excerpt_note: str = ""
 
     @property
     def abs_url(self) -> str:
@@ -72,6 +75,12 @@ class CardDocument:
         if self.github_stars:
             parts.append(f"★ {self.github_stars}")
         return " · ".join(parts)
+
+    @property
+    def line_summary(self) -> str:
+        """What one line about the paper says in an overview: its one-line contribution, or
+        its topic when that line would be an English excerpt in another language's post."""
+        return self.topic_name if self.excerpt_note else self.one_liner
 
     def link(self, kind: str) -> str | None:
         return next((link.url for link in self.links if link.kind == kind), None)
@@ -113,7 +122,19 @@ def build_card(entry: DigestEntry, language: str, topic_names: dict[str, str]) -
         organization=one_line(paper.organization),
         github_stars=paper.github_stars or None,
         image_url=paper.thumbnail_url,
+        excerpt_note=label(language, "excerpt_note") if is_excerpt(card, language) else "",
     )
+
+
+def is_excerpt(card: Card, language: str) -> bool:
+    """Whether the card shows the abstract's own English sentences in a Chinese post (no LLM
+    translated them), judged by the text itself: a Chinese abstract needs no such note."""
+    if card.method == "llm" or language != "zh":
+        return False
+    text = card.core_innovation or card.one_liner
+    letters = [char for char in text if char.isalpha()]
+    chinese = sum(1 for char in letters if "\u3400" <= char <= "\u9fff")
+    return bool(letters) and chinese < len(letters) / 3
 
 
 def paper_links(paper: Paper, language: str) -> tuple[CardLink, ...]:
@@ -139,8 +160,19 @@ def code_url(repo: str | None) -> str | None:
         return f"https://github.com/{repo}"
     parts = urlsplit(repo)
     if parts.scheme in ("http", "https") and parts.netloc:
-        return repo
+        return encode_url(repo)
     return None
+
+
+# What may stay as it is in a URL: RFC 3986's reserved and unreserved characters, and `%`
+# (already encoded). Everything else (`<`, `>`, `"`, `|`, `{`, `}`, `\`, `^`, `` ` ``, spaces,
+# non-ASCII) is percent-encoded, so a link survives HTML, mrkdwn `<url|label>` and JSON alike.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
+
+
+def encode_url(url: str) -> str:
+    """`url` with every character that is not plainly allowed in a URL percent-encoded."""
+    return quote(url, safe=_URL_SAFE)
 
 
 def exclusion_reason(exclusion: Exclusion, language: str) -> str:

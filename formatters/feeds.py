@@ -15,7 +15,7 @@ from feedgen.feed import FeedGenerator
 
 from paperwire.bot.models import Digest, DigestEntry
 from paperwire.formatters.html import Links, render_card_body, render_day_body
-from paperwire.formatters.labels import label
+from paperwire.formatters.labels import digest_title, label
 from paperwire.formatters.text import one_line
 
 GENERATOR = "paperwire"
@@ -53,7 +53,7 @@ def digests_feed(digests: list[Digest], language: str, links: Links, *, site_url
         newest = max(newest, moment)
         item = feed.add_entry(order="append")
         item.id(f"urn:paperwire:digest:{digest.list_day.isoformat()}:{language}")
-        item.title(label(language, "title", date=digest.published.isoformat()))
+        item.title(digest_title(language, digest.published))
         item.link(href=links.day(digest.list_day, language), rel="alternate")
         item.published(moment)
         item.updated(moment)

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from paperwire.bot.models import Digest, DigestEntry
 from paperwire.formatters.card import build_card, exclusion_reason
-from paperwire.formatters.labels import label, stars
+from paperwire.formatters.labels import digest_title, label, stars
 from paperwire.formatters.text import one_line, short_name, trend_observations
 
 LANGUAGES = ("en", "zh")
@@ -133,7 +133,7 @@ def _day(digest: Digest, links: Links) -> dict:
     topics = [one_line(names.get(topic) or topic) for topic in digest.topics]
     other = next(code for code in LANGUAGES if code != language) if language in LANGUAGES else "en"
     return {
-        "title": label(language, "title", date=digest.published.isoformat()),
+        "title": digest_title(language, digest.published),
         "list_day": digest.list_day.isoformat(),
         "other_url": links.day(digest.list_day, other),
         "preview_line": (
@@ -156,7 +156,6 @@ def _day(digest: Digest, links: Links) -> dict:
         "footer": label(
             language,
             "footer",
-            generated=digest.generated_at.strftime("%Y-%m-%d %H:%M"),
             source=one_line(digest.source),
             list_day=digest.list_day.isoformat(),
         ),

@@ -5,10 +5,12 @@ Formatters look labels up here and nowhere else, so a new language is one more t
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Final
 
 EN: Final[dict[str, str]] = {
     "title": "Daily AI Papers - {date}",
+    "date_format": "%Y-%m-%d",
     "description": "{count} picks in {topics}",
     "description_none": "no picks today",
     "preview": "Preview",
@@ -35,13 +37,20 @@ EN: Final[dict[str, str]] = {
     "core_contribution": "Core contribution",
     "stars": "Stars",
     "trends": "Trends",
-    "trend_line": "{topic}: {today} today, {avg7} a day over the last 7 days, {avg30} over 30",
-    "trend_up": "{topic} is busier than usual ({today} today against {avg7} a day this week).",
-    "trend_down": "{topic} is quieter than usual ({today} today against {avg7} a day this week).",
+    "trend_line": "{topic}: {picked} picked today ({picked_avg} a day over {picked_span}), {listed} listed ({listed_avg} a day)",
+    "trend_up": "{topic} is busier than usual: {picked} picked today against {picked_avg} a day over {picked_span}.",
+    "trend_down": "{topic} is quieter than usual: {picked} picked today against {picked_avg} a day over {picked_span}.",
     "trend_none": "Not enough history yet to compare against earlier days.",
+    "trend_few": "Earlier list days stored: {days}, too few to say what is usual.",
+    "trend_line_listed": "{topic}: {picked} picked today; {listed} listed ({listed_avg} a day over {listed_span})",
+    "trend_up_listed": "{topic} is busier than usual on the list: {listed} listed today against {listed_avg} a day over {listed_span}.",
+    "trend_down_listed": "{topic} is quieter than usual on the list: {listed} listed today against {listed_avg} a day over {listed_span}.",
+    "days_span_one": "the list day before",
+    "days_span": "the {days} list days before",
     "trend_mix": "Today's picks: {mix}.",
-    "footer": "Generated on {generated} | Source: {source} ({list_day})",
+    "footer": "Source: {source}, list of {list_day}",
     "summary_extractive": "summary drawn from the abstract",
+    "excerpt_note": "",
     "summary_llm": "summary written by a language model, checked against the abstract",
     "only_topics": "Only your topics: {topics}",
     "button_arxiv": "arXiv",
@@ -51,6 +60,7 @@ EN: Final[dict[str, str]] = {
     "button_excluded": "Excluded papers",
     "no_digest": "No digest for {date} yet.",
     "no_papers_day": "No papers on the Daily Papers list for {date}.",
+    "no_picks_day": "No picks from the Daily Papers list of {date}: none of its {papers} papers fits the topics.",
     "more": "(continued)",
     "archive": "Archive",
     "archive_title": "Daily AI Papers archive",
@@ -65,6 +75,7 @@ EN: Final[dict[str, str]] = {
 
 ZH: Final[dict[str, str]] = {
     "title": "Daily AI Papers - {date}",
+    "date_format": "%Y年%m月%d日",
     "description": "今日精选 {count} 篇，方向：{topics}",
     "description_none": "今日无精选",
     "preview": "今日预览",
@@ -91,13 +102,20 @@ ZH: Final[dict[str, str]] = {
     "core_contribution": "核心贡献",
     "stars": "推荐度",
     "trends": "今日趋势观察",
-    "trend_line": "{topic}：今日 {today} 篇，近 7 天日均 {avg7} 篇，近 30 天日均 {avg30} 篇",
-    "trend_up": "{topic} 比平时更活跃（今日 {today} 篇，本周日均 {avg7} 篇）。",
-    "trend_down": "{topic} 比平时更安静（今日 {today} 篇，本周日均 {avg7} 篇）。",
+    "trend_line": "{topic}：今日入选 {picked} 篇（{picked_span}日均 {picked_avg} 篇），列表 {listed} 篇（日均 {listed_avg} 篇）",
+    "trend_up": "{topic} 比平时更活跃：今日入选 {picked} 篇，{picked_span}日均 {picked_avg} 篇。",
+    "trend_down": "{topic} 比平时更安静：今日入选 {picked} 篇，{picked_span}日均 {picked_avg} 篇。",
     "trend_none": "历史数据尚不足以与前几天比较。",
+    "trend_few": "此前仅存有 {days} 个列表日的数据，尚不足以判断常态。",
+    "trend_line_listed": "{topic}：今日入选 {picked} 篇；列表 {listed} 篇（{listed_span}日均 {listed_avg} 篇）",
+    "trend_up_listed": "{topic} 在列表中比平时更活跃：今日 {listed} 篇，{listed_span}日均 {listed_avg} 篇。",
+    "trend_down_listed": "{topic} 在列表中比平时更安静：今日 {listed} 篇，{listed_span}日均 {listed_avg} 篇。",
+    "days_span_one": "此前 1 个列表日",
+    "days_span": "此前 {days} 个列表日",
     "trend_mix": "今日精选分布：{mix}。",
-    "footer": "生成于 {generated} | 来源：{source}（{list_day}）",
+    "footer": "来源：{source}（{list_day} 列表）",
     "summary_extractive": "摘要取自论文摘要原文",
+    "excerpt_note": "以下内容为论文摘要的英文原文摘录（未配置语言模型，未翻译）",
     "summary_llm": "摘要由语言模型撰写，并已对照论文摘要核查",
     "only_topics": "仅限订阅方向：{topics}",
     "button_arxiv": "arXiv",
@@ -107,6 +125,7 @@ ZH: Final[dict[str, str]] = {
     "button_excluded": "排除论文",
     "no_digest": "{date} 暂无日报。",
     "no_papers_day": "{date} 的 Daily Papers 列表没有论文。",
+    "no_picks_day": "{date} 的 Daily Papers 列表（{papers} 篇）中没有符合关注方向的论文，今日无精选。",
     "more": "（续）",
     "archive": "归档",
     "archive_title": "Daily AI Papers 归档",
@@ -127,6 +146,11 @@ def label(language: str, key: str, **values: object) -> str:
     table = TABLES.get(language, EN)
     text = table.get(key, EN[key])
     return text.format(**values) if values else text
+
+
+def digest_title(language: str, published: date) -> str:
+    """`Daily AI Papers - 2026-02-21`, or with the date as Chinese writes it (`2026年02月21日`)."""
+    return label(language, "title", date=published.strftime(label(language, "date_format")))
 
 
 def stars(count: int, language: str) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from paperwire.bot.models import Digest
 from paperwire.formatters.card import CardDocument, build_card, exclusion_reason
-from paperwire.formatters.labels import label, stars
+from paperwire.formatters.labels import digest_title, label, stars
 from paperwire.formatters.text import join_list, one_line, shorten, trend_observations
 
 MAX_AUTHORS = 10
@@ -52,12 +52,13 @@ def _front_matter(digest: Digest) -> str:
     names = [_topic_name(digest, topic) for topic in digest.topics]
     lines = [
         "---",
-        f"title: {_yaml(label(language, 'title', date=digest.published.isoformat()))}",
+        f"title: {_yaml(digest_title(language, digest.published))}",
         f"published: {digest.published.isoformat()}",
         f"description: {_yaml(_description(digest))}",
         f"tags: [{', '.join(_yaml(name) for name in names)}]",
         "category: Papers",
-        "draft: false",
+        # A day without picks is kept as a draft: nothing for a reader, but on record.
+        f"draft: {'false' if digest.entries else 'true'}",
         "---",
     ]
     return "\n".join(lines)
@@ -65,7 +66,7 @@ def _front_matter(digest: Digest) -> str:
 
 def _title(digest: Digest) -> str:
     language = digest.language
-    lines = [f"# {_escape(label(language, 'title', date=digest.published.isoformat()))}"]
+    lines = [f"# {_escape(digest_title(language, digest.published))}"]
     if digest.only_topics:
         topics = join_list([_topic_name(digest, topic) for topic in digest.only_topics], language)
         lines += ["", f"> {_escape(label(language, 'only_topics', topics=topics))}"]
@@ -83,7 +84,7 @@ def _preview(digest: Digest) -> str:
     ]
     for document in _documents(digest):
         name = _escape(document.short_name)
-        one_liner = _escape(document.one_liner)
+        one_liner = _escape(document.line_summary)
         lines.append(f"- **{name}**: {one_liner}" if one_liner else f"- **{name}**")  # bold first: list-safe
     return "\n".join(lines)
 
@@ -110,6 +111,8 @@ def _paper(number: int, document: CardDocument) -> str:
     if document.image_url:
         blocks.append(f"![{_escape(document.short_name)}]({_url(document.image_url)})")
     blocks.append("  \n".join(header))
+    if document.excerpt_note:
+        blocks.append(f"> {_escape(document.excerpt_note)}")
     blocks += _card_blocks(document)
     blocks.append(f"*{document.method_note}*")
     return "\n\n".join(blocks)
@@ -155,27 +158,22 @@ def _excluded(digest: Digest) -> str:
 
 
 def _summary(digest: Digest) -> str:
+    """Paper, topic, core contribution, stars; without the contribution column when every card
+    is an English excerpt in another language's post (a cut English sentence says little there)."""
     language = digest.language
-    lines = [
-        f"## {label(language, 'summary')}",
-        "",
-        _row(
-            label(language, "paper"),
-            label(language, "topic"),
-            label(language, "core_contribution"),
-            label(language, "stars"),
-        ),
-        _row("---", "---", "---", "---"),
-    ]
-    for document in _documents(digest):
-        lines.append(
-            _row(
-                _cell(document.short_name),
-                _cell(document.topic_name),
-                _cell(shorten(document.one_liner, SUMMARY_CONTRIBUTION_CHARS)),
-                stars(document.stars, language),
-            )
-        )
+    documents = _documents(digest)
+    with_contribution = not all(document.excerpt_note for document in documents)
+    header = [label(language, "paper"), label(language, "topic")]
+    header += [label(language, "core_contribution")] if with_contribution else []
+    header += [label(language, "stars")]
+    lines = [f"## {label(language, 'summary')}", "", _row(*header), _row(*["---"] * len(header))]
+    for document in documents:
+        cells = [_cell(document.short_name), _cell(document.topic_name)]
+        if with_contribution:
+            contribution = "" if document.excerpt_note else document.one_liner
+            cells.append(_cell(shorten(contribution, SUMMARY_CONTRIBUTION_CHARS, clause=True)) or "—")
+        cells.append(stars(document.stars, language))
+        lines.append(_row(*cells))
     return "\n".join(lines)
 
 
@@ -192,7 +190,6 @@ def _footer(digest: Digest) -> str:
     text = label(
         digest.language,
         "footer",
-        generated=digest.generated_at.strftime("%Y-%m-%d %H:%M"),
         source=one_line(digest.source),
         list_day=digest.list_day.isoformat(),
     )

@@ -25,7 +25,7 @@ from paperwire.bot.views import (
     View,
 )
 from paperwire.formatters.card import CardDocument, build_card, exclusion_reason
-from paperwire.formatters.labels import label, stars
+from paperwire.formatters.labels import digest_title, label, stars
 from paperwire.formatters.text import join_list, one_line, shorten, trend_observations
 
 _ONE_LINER_CHARS = 200
@@ -69,7 +69,7 @@ def _digest(view: DigestView) -> list[str]:
     digest: Digest = view.digest
     language = digest.language
     names = digest.topic_names
-    lines = [f"# {label(language, 'title', date=digest.published.isoformat())}"]
+    lines = [f"# {digest_title(language, digest.published)}"]
     if digest.only_topics:
         only = join_list([names.get(topic, topic) for topic in digest.only_topics], language)
         lines += ["", f"_{label(language, 'only_topics', topics=only)}_"]
@@ -82,7 +82,7 @@ def _digest(view: DigestView) -> list[str]:
     for number, entry in enumerate(digest.entries, 1):
         document = build_card(entry, language, names)
         line = f"{number}. **{document.short_name}** {'⭐' * document.stars}"
-        one_liner = shorten(document.one_liner, _ONE_LINER_CHARS)
+        one_liner = shorten(document.line_summary, _ONE_LINER_CHARS)
         if one_liner:
             line += f" — {one_liner}"
         lines.append(line)
@@ -96,7 +96,6 @@ def _digest(view: DigestView) -> list[str]:
     footer = label(
         language,
         "footer",
-        generated=digest.generated_at.strftime("%Y-%m-%d %H:%M"),
         source=digest.source,
         list_day=digest.list_day.isoformat(),
     )
@@ -119,6 +118,8 @@ def render_card_lines(document: CardDocument) -> list[str]:
     )
     if topic_parts:
         lines.append(f"**{label(language, 'topic')}**: {' · '.join(topic_parts)}")
+    if document.excerpt_note:
+        lines += ["", f"> {document.excerpt_note}"]
     if document.one_liner:
         lines += ["", f"_{document.one_liner}_"]
     core, points = document.core_innovation, document.points

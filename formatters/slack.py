@@ -17,7 +17,7 @@ from typing import Any
 
 from paperwire.bot.models import Digest, DigestEntry, Exclusion
 from paperwire.formatters.card import CardDocument, CardLink, build_card, exclusion_reason
-from paperwire.formatters.labels import label, stars
+from paperwire.formatters.labels import digest_title, label, stars
 from paperwire.formatters.slack_limits import (
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
@@ -82,7 +82,7 @@ class SlackMessage:
 def render_overview(digest: Digest, *, excluded_action_value: str) -> SlackMessage:
     """The parent message: header, preview, one line per paper, and the excluded-papers button."""
     language = digest.language
-    title = label(language, "title", date=digest.published.isoformat())
+    title = digest_title(language, digest.published)
     topic_names = _join([digest.topic_names.get(topic, topic) for topic in digest.topics], language)
     if digest.entries:
         preview = label(language, "preview_line", count=len(digest.entries), topics=topic_names)
@@ -140,6 +140,8 @@ def render_card(entry: DigestEntry, language: str, index: int | None, topic_name
         facts.append(f"*{_label(language, 'topic')}*: {'  '.join(placing)}")
 
     parts = ["\n".join(facts)]
+    if document.excerpt_note:
+        parts.append(f"_{escape_mrkdwn(document.excerpt_note)}_")
     if document.core_innovation or document.points:
         lines = [f"*{_label(language, 'core_innovation')}*"]
         if document.core_innovation:
@@ -197,7 +199,7 @@ def render_excluded(list_day: date, exclusions: list[Exclusion], language: str) 
 def _overview_line(number: int, document: CardDocument) -> str:
     name = shorten(document.short_name, _MAX_LINE_TITLE, utf16=True)
     line = f"{number}. {link(document.abs_url, name)} {'⭐' * document.stars}"
-    summary = shorten(document.one_liner, _MAX_LINE_SUMMARY, utf16=True)
+    summary = shorten(document.line_summary, _MAX_LINE_SUMMARY, utf16=True)
     return f"{line} — {escape_mrkdwn(summary)}" if summary else line
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from paperwire.bot.models import Digest, DigestEntry, Exclusion
 from paperwire.formatters.card import CardDocument, CardLink, build_card, exclusion_reason
-from paperwire.formatters.labels import label, stars
+from paperwire.formatters.labels import digest_title, label, stars
 from paperwire.formatters.telegram_html import (
     MAX_CALLBACK_BYTES,
     MAX_CAPTION_LENGTH,
@@ -152,6 +152,8 @@ def _card_blocks(document: CardDocument, index: int | None) -> list[str]:
     if placing:
         header.append(f"<b>{_label(language, 'topic')}</b>: {' · '.join(placing)}")
     blocks = ["\n".join(header)]
+    if document.excerpt_note:
+        blocks.append(f"<i>{escape_html(document.excerpt_note)}</i>")
 
     if document.core_innovation or document.points:
         lines = [f"<b>{_label(language, 'core_innovation')}</b>"]
@@ -208,7 +210,7 @@ def render_card(
 def _overview_blocks(digest: Digest, one_liner_chars: int) -> list[str]:
     language = digest.language
     names = digest.topic_names
-    title = [f"<b>{escape_html(label(language, 'title', date=digest.published.isoformat()))}</b>"]
+    title = [f"<b>{escape_html(digest_title(language, digest.published))}</b>"]
     if digest.only_topics:
         only = join_list([names.get(topic, topic) for topic in digest.only_topics], language)
         title.append(f"<i>{escape_html(label(language, 'only_topics', topics=only))}</i>")
@@ -226,7 +228,7 @@ def _overview_blocks(digest: Digest, one_liner_chars: int) -> list[str]:
     for number, entry in enumerate(digest.entries, 1):
         document = build_card(entry, language, names)
         line = f"{number}. <b>{escape_html(document.short_name)}</b> {'⭐' * document.stars}"
-        one_liner = shorten(document.one_liner, one_liner_chars, utf16=True) if one_liner_chars else ""
+        one_liner = shorten(document.line_summary, one_liner_chars, utf16=True) if one_liner_chars else ""
         if one_liner:
             line += f" — {escape_html(one_liner)}"
         lines.append(line)

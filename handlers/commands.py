@@ -136,14 +136,17 @@ async def _settings(tools: CommandTools, command: parse.SettingsCommand, ctx: Co
 
 
 async def _help(tools: CommandTools, command: parse.HelpCommand, ctx: CommandContext, topics: tuple[str, ...], language: Language) -> View:
-    return help_view(command.command, language)
+    return help_view(command.command, language, unknown=command.unknown)
 
 
 def _parse_help(rest: str) -> Command | ParseError:
     if not rest:
         return parse.HelpCommand()
-    name = parse.command_name(rest.split()[0])
-    return parse.HelpCommand(name if name in BY_NAME else None)
+    word = rest.split()[0]
+    name = parse.command_name(word)
+    if name in BY_NAME:
+        return parse.HelpCommand(name)
+    return parse.HelpCommand(None, unknown=parse.echo(word))
 
 
 # ---------------------------------------------------------------- the table
@@ -208,12 +211,16 @@ def parse_command(line: str, *, max_argument_length: int = 300) -> Command | Par
     return spec.parse(rest)
 
 
-def help_view(name: str | None, language: Language) -> HelpView:
-    """`help` or `help <command>`: usage and a line about each command."""
+def help_view(name: str | None, language: Language, *, unknown: str | None = None) -> HelpView:
+    """`help` or `help <command>`: usage and a line about each command; `help <no command>`
+    says there is no such command, then lists them all."""
     specs = [BY_NAME[name]] if name in BY_NAME else list(SPECS)
+    title = message(language, "help_title")
+    if unknown is not None:
+        title = f"{message(language, 'unknown_command', command=unknown)} {title}"
     return HelpView(
         language,
-        message(language, "help_title"),
+        title,
         [(spec.usage(language), spec.about(language)) for spec in specs],
         None if name in BY_NAME else message(language, "help_note"),
     )

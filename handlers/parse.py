@@ -157,6 +157,7 @@ class SettingsCommand:
 @dataclass(frozen=True, slots=True)
 class HelpCommand:
     command: str | None = None
+    unknown: str | None = None  # `help nonsense`: what was asked about, which is no command
 
 
 Command = (

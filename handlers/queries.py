@@ -7,7 +7,7 @@ topic that does not exist) is raised as `Answer` and returned by the core.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 
 
 from paperwire.bot.curation.taxonomy import Taxonomy
@@ -41,7 +41,8 @@ from paperwire.handlers.parse import DayRef, PaperCommand
 
 log = logging.getLogger(__name__)
 
-TOPICS_LIST_DAYS = 7
+# `topics`, and `topic` and `trends` without a number: the last 7 stored list days.
+WINDOW_LIST_DAYS = 7
 RELATED_COUNT = 5
 
 
@@ -81,11 +82,15 @@ class Queries:
             if not published:
                 hint = self._stored_days_hint(await paper_store.known_list_days(connection), language)
                 raise Answer(text_reply(language, "not_found", message(language, "no_digest_yet"), *hint))
+            earlier = [day for day in await paper_store.known_list_days(connection) if day < published[-1]]
         if ref.kind == "today":
             return published[-1]
-        if len(published) < 2:
+        # `yesterday`: the list day before the latest digest's, which may have no digest.
+        if not earlier:
             raise Answer(text_reply(language, "not_found", message(language, "no_digest_before", date=published[-1])))
-        return published[-2]
+        if earlier[-1] not in published:
+            raise Answer(text_reply(language, "not_found", message(language, "no_digest_for", date=earlier[-1])))
+        return earlier[-1]
 
     @staticmethod
     def _stored_days_hint(stored: list[date], language: Language) -> list[str]:
@@ -112,9 +117,11 @@ class Queries:
 
     async def excluded(self, ref: DayRef, language: Language, rerank: Rerank | None = None) -> View:
         list_day = await self.resolve_day(ref, language)
-        curation = await self.pipeline.curate_day(list_day)
+        # A read: the exclusions of a day that was curated; curating is the digest's work.
+        async with self.db.connect() as connection:
+            curation = await curation_store.load_curation(connection, list_day)
         if curation is None:
-            return text_reply(language, "info", label(language, "no_papers_day", date=list_day))
+            return text_reply(language, "not_found", message(language, "not_curated", date=list_day))
         if rerank is None:
             return ExcludedView(language, list_day, curation.exclusions)
         # Where this chat's votes decided, it says so, above the day's own exclusions.
@@ -225,12 +232,21 @@ class Queries:
 
     # ---------------------------------------------------------------- topics and trends
 
+    async def _window(self, days: int, language: Language) -> tuple[date, date, int]:
+        """(first, last, count) of the last `days` stored list days: the one window `topics`,
+        `topic` and `trends` count over, and state in their replies."""
+        async with self.db.connect() as connection:
+            window = (await paper_store.known_list_days(connection))[-days:]
+        if not window:
+            raise Answer(text_reply(language, "not_found", message(language, "no_lists_stored")))
+        return window[0], window[-1], len(window)
+
     async def topics(self, language: Language) -> TopicsView:
         """Every topic with its papers over the last few list days."""
         names = self.taxonomy.topic_names(language)
         columns = tuple(message(language, "topics_columns").split("|"))
         async with self.db.connect() as connection:
-            days = (await paper_store.known_list_days(connection))[-TOPICS_LIST_DAYS:]
+            days = (await paper_store.known_list_days(connection))[-WINDOW_LIST_DAYS:]
             counts = await curation_store.topic_counts_by_day(connection, days[0], days[-1]) if days else {}
         rows = [
             TopicRow(topic, names[topic], sum(day.get(topic, 0) for day in counts.values()))
@@ -249,8 +265,7 @@ class Queries:
         if topic is None:
             topics = ", ".join(self.taxonomy.topic_ids)
             return text_reply(language, "usage", message(language, "unknown_topic", name=name, topics=topics))
-        end = await self._latest_list_day(language)
-        start = end - timedelta(days=days - 1)
+        start, end, count = await self._window(days, language)
         limit = self.settings.search_results
         topic_name = self.taxonomy.topic_names(language)[topic.id]
         async with self.db.connect() as connection:
@@ -264,14 +279,13 @@ class Queries:
             if paper.arxiv_id not in seen:
                 seen.add(paper.arxiv_id)
                 items.append(PaperListItem(paper, day, topic.id, topic_name))
-        values = {"name": topic_name, "days": days, "end": end}
+        values = {"name": topic_name, "count": count, "start": start, "end": end}
         title, empty = message(language, "topic_title", **values), message(language, "topic_empty", **values)
         return PaperListView(language, title, items, empty)
 
     async def trends(self, days: int, language: Language) -> TrendsView:
         """Papers per topic on each list day of the window ending at the latest list day."""
-        end = await self._latest_list_day(language)
-        start = end - timedelta(days=days - 1)
+        start, end, count = await self._window(days, language)
         async with self.db.connect() as connection:
             counts = await curation_store.topic_counts_by_day(connection, start, end)
         list_days = sorted(counts)
@@ -280,7 +294,7 @@ class Queries:
             TrendRow(topic, names[topic], [counts[day].get(topic, 0) for day in list_days])
             for topic in self.taxonomy.topic_ids
         ]
-        title = message(language, "trends_title", start=start, end=end, count=len(list_days))
+        title = message(language, "trends_title", start=start, end=end, count=count)
         columns = tuple(message(language, "trends_columns").split("|"))
-        empty = message(language, "trends_empty", days=days, end=end)
+        empty = message(language, "trends_empty")
         return TrendsView(language, title, columns, list_days, rows, empty)  # type: ignore[arg-type]

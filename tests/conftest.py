@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,17 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("PAPERWIRE_DATA_DIR", str(tmp_path / "data"))
     # python-telegram-bot 22 warns on every RetryAfter unless told to use timedeltas.
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """`cli.main` run in-process sets the root logger's level and handler; the next test
+    starts from the logging it would have had without it."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 async def reset_postgres(url: str) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from paperwire.bot.errors import ConfigurationError
+
 logger = logging.getLogger(__name__)
 
 FamilyKind = Literal["family", "paper_type"]
@@ -31,7 +33,7 @@ _TOPIC_KEYS = frozenset({"id", "name", "keywords", "negative", "title_keywords"}
 _FAMILY_KEYS = _TOPIC_KEYS | {"reason", "kind"}
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(ConfigurationError, ValueError):
     """A taxonomy file that cannot be used; the message names the file and the line."""
 
 

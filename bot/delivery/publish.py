@@ -46,29 +46,48 @@ class PublishPlan:
     messages: dict[Target, list[dict]] = field(default_factory=dict)
 
 
-async def register_configured_chats(db: Database, configured: dict[str, Sequence[ChatTarget]]) -> None:
-    """Give every chat named in the settings a subscription row (origin "config"), in bulk.
+def configured_list(configured: dict[str, Sequence[ChatTarget]]) -> list[subscription_store.ConfiguredChat]:
+    return [
+        subscription_store.ConfiguredChat(platform, chat.id, chat.language, list(chat.topics))
+        for platform, chats in configured.items()
+        for chat in chats
+    ]
 
-    An existing row is left as it is, so a chat deactivated after a permanent error stays
-    off until the operator turns it on again.
+
+async def register_configured_chats(db: Database, configured: dict[str, Sequence[ChatTarget]]) -> None:
+    """Make the subscriptions follow the chats named in the settings (origin "config"):
+    added, changed and removed ones (a removed chat is switched off; its history stays).
+
+    A chat deactivated after a permanent error stays off until the operator turns it on again.
     """
     async with db.begin() as connection:
-        for platform, chats in configured.items():
-            await subscription_store.add_missing(
-                connection, platform, [(chat.id, list(chat.topics), chat.language) for chat in chats], origin="config"
-            )
+        sync = await subscription_store.sync_configured_chats(connection, configured_list(configured))
+    for verb, rows in (("added", sync.added), ("changed", sync.changed), ("removed", sync.removed)):
+        if rows:
+            log.info("configured chats %s: %s", verb, ", ".join(f"{r.platform}:{r.chat_id}" for r in rows))
 
 
-async def collect_targets(db: Database, platforms: Sequence[str], default_language: Language) -> list[Target]:
-    """Every active subscription on the given platforms, once per chat."""
-    targets: list[Target] = []
+async def collect_targets(
+    db: Database,
+    platforms: Sequence[str],
+    default_language: Language,
+    configured: dict[str, Sequence[ChatTarget]] | None = None,
+) -> list[Target]:
+    """Every active subscription on the given platforms, once per chat.
+
+    With `configured`, the subscriptions are read as they will be once they follow the
+    settings, without writing (a dry run)."""
     async with db.connect() as connection:
-        for platform in platforms:
-            for subscription in await subscription_store.active_subscriptions(connection, platform):
-                language = subscription.language if subscription.language in ("en", "zh") else default_language
-                targets.append(
-                    Target(platform, subscription.chat_id, language, tuple(sorted(subscription.topics)))  # type: ignore[arg-type]
-                )
+        rows = await subscription_store.list_subscriptions(connection)
+    if configured is not None:
+        _, rows = subscription_store.plan_chat_sync(rows, configured_list(configured))
+    targets: list[Target] = []
+    for platform in platforms:
+        for subscription in sorted((r for r in rows if r.platform == platform and r.active), key=lambda r: r.chat_id):
+            language = subscription.language if subscription.language in ("en", "zh") else default_language
+            targets.append(
+                Target(platform, subscription.chat_id, language, tuple(sorted(subscription.topics)))  # type: ignore[arg-type]
+            )
     return targets
 
 

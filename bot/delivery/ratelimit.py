@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -92,15 +93,21 @@ class KeyedPacers:
             del self._pacers[key]
 
 
-_TAKE_SLOT = text(
+# Reserve `:span` seconds of slots (n slots, `interval` apart) from the next free one on; returns
+# how long until the first of them, on the database's clock.
+_TAKE_SLOTS = text(
     """
     INSERT INTO send_budgets (account, next_slot)
-    VALUES (:account, extract(epoch from clock_timestamp()) + :interval)
+    VALUES (:account, extract(epoch from clock_timestamp()) + :span)
     ON CONFLICT (account) DO UPDATE
-    SET next_slot = greatest(send_budgets.next_slot, extract(epoch from clock_timestamp())) + :interval
-    RETURNING next_slot - :interval - extract(epoch from clock_timestamp())
+    SET next_slot = greatest(send_budgets.next_slot, extract(epoch from clock_timestamp())) + :span
+    RETURNING next_slot - :span - extract(epoch from clock_timestamp())
     """
 )
+# Slots reserved with one statement at most (a fan-out has many sends waiting at once).
+MAX_BATCH = 4
+# A send that wakes later than this after its slot takes a new one.
+MIN_LATENESS = 0.02
 _PAUSE = text(
     """
     INSERT INTO send_budgets (account, next_slot)
@@ -114,9 +121,12 @@ _PAUSE = text(
 class DatabaseBudget:
     """One account's send slots kept in PostgreSQL, so replicas together stay within the rate.
 
-    Each send reserves the next slot with one statement (a row lock held for a moment), on
-    the database's clock, so the replicas' clocks need not agree. When the database cannot
-    be reached the slots come from a local pacer, so replies still go out, paced.
+    Sends of this process leave one at a time, in order (as with `Pacer`): the first in line
+    reserves the next few slots with one autocommitted statement (the row is locked only
+    while the database runs it), on the database's clock, so the replicas' clocks need not
+    agree. A slot missed because the event loop was busy is dropped, never spent late (that
+    would bunch sends over the limit). When the database cannot be reached the slots come
+    from a local pacer, so replies still go out, paced.
     """
 
     def __init__(self, db: Database, account: str, rate: float) -> None:
@@ -127,30 +137,58 @@ class DatabaseBudget:
         self.interval = 1.0 / rate
         self._local = Pacer(rate)
         self._failing = False
+        self._lock = asyncio.Lock()
+        self._slots: deque[float] = deque()  # reserved slots, in loop time
+        self._queued = 0
 
     async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._queued += 1
+        waiting = True
         try:
-            async with self.db.begin() as connection:
-                wait = float(
-                    (await connection.execute(_TAKE_SLOT, {"account": self.account, "interval": self.interval})).scalar_one()
-                )
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            if not self._failing:
-                log.warning("send budget %s: the database cannot be reached (%s); pacing locally", self.account,
-                            type(error).__name__)
-            self._failing = True
-            await self._local.acquire()
-            return
-        self._failing = False
-        if wait > 0:
-            await asyncio.sleep(wait)
+            async with self._lock:
+                self._queued -= 1
+                waiting = False
+                while True:
+                    if not self._slots:
+                        count = min(MAX_BATCH, self._queued + 1)
+                        try:
+                            first = await self._reserve(count)
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception as error:
+                            if not self._failing:
+                                log.warning("send budget %s: the database cannot be reached (%s); pacing locally",
+                                            self.account, type(error).__name__)
+                            self._failing = True
+                            await self._local.acquire()
+                            return
+                        self._failing = False
+                        base = loop.time() + first
+                        self._slots.extend(base + index * self.interval for index in range(count))
+                    target = self._slots.popleft()
+                    wait = target - loop.time()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    if loop.time() - target <= max(self.interval, MIN_LATENESS):
+                        return
+                    self._slots.clear()  # missed: the rest are late too; reserve anew from now
+        finally:
+            if waiting:  # cancelled while in line
+                self._queued -= 1
+
+    async def _reserve(self, count: int) -> float:
+        async with self.db.engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            result = await connection.execute(_TAKE_SLOTS, {"account": self.account, "span": count * self.interval})
+            return float(result.scalar_one())
 
     async def pause(self, seconds: float) -> None:
         self._local.block_until(seconds)
+        self._slots.clear()
         try:
-            async with self.db.begin() as connection:
+            async with self.db.engine.connect() as connection:
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
                 await connection.execute(_PAUSE, {"account": self.account, "seconds": seconds})
         except asyncio.CancelledError:
             raise

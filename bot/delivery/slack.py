@@ -114,7 +114,13 @@ def preview_payload(payload: dict[str, Any]) -> str:
 def make_client(settings: SlackSettings, session: aiohttp.ClientSession | None) -> AsyncWebClient:
     """A Web API client on `settings.base_url` that never retries by itself: the outbox worker does."""
     token = settings.bot_token.get_secret_value() if settings.bot_token is not None else None
-    return AsyncWebClient(token=token, base_url=settings.base_url, session=session, retry_handlers=[])
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.base_url,
+        session=session,
+        retry_handlers=[],
+        timeout=int(max(settings.answer_timeout_seconds, 1)),
+    )
 
 
 class PostPacing:

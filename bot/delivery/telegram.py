@@ -127,12 +127,12 @@ def bot_token(settings: TelegramSettings) -> str:
     return settings.token.get_secret_value().strip()
 
 
-def fanout_request(connections: int = FANOUT_CONNECTIONS) -> HTTPXRequest:
+def fanout_request(connections: int = FANOUT_CONNECTIONS, read_timeout: float = READ_TIMEOUT) -> HTTPXRequest:
     """An HTTP client sized for sending at the per-bot rate, with timeouts that say what failed."""
     return HTTPXRequest(
         connection_pool_size=connections,
         connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
+        read_timeout=read_timeout,
         write_timeout=WRITE_TIMEOUT,
         pool_timeout=POOL_TIMEOUT,
     )
@@ -163,7 +163,8 @@ def make_bot(settings: TelegramSettings, *, connections: int = FANOUT_CONNECTION
     Raises TokenRefused on entry when Telegram does not accept the token.
     """
     quiet_http_logs()
-    return SendingBot(bot_token(settings), base_url=settings.base_url, request=fanout_request(connections))
+    request = fanout_request(connections, settings.answer_timeout_seconds)
+    return SendingBot(bot_token(settings), base_url=settings.base_url, request=request)
 
 
 def inline_keyboard(message: TelegramMessage) -> InlineKeyboardMarkup | None:

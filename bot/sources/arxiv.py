@@ -13,7 +13,7 @@ import aiohttp
 
 from paperwire.bot.models import Paper, split_arxiv_id
 from paperwire.bot.sources.errors import PaperNotFound, SourceError
-from paperwire.bot.sources.http import HttpResult, RetryPolicy, get_once, service_name, with_retries
+from paperwire.bot.sources.http import HttpResult, RetryPolicy, Unreachable, get_once, service_name, with_retries
 from paperwire.bot.sources.parse import collapse_whitespace
 
 logger = logging.getLogger(__name__)
@@ -70,9 +70,14 @@ class ArxivClient:
                 if wait > 0:
                     await asyncio.sleep(wait)
             try:
-                return await get_once(self._session, self._url, params, self._policy.timeout, self._policy.connect_timeout)
-            finally:
+                result = await get_once(self._session, self._url, params, self._policy.timeout, self._policy.connect_timeout)
+            except Unreachable:
+                raise  # no request reached arXiv: nothing to pace (offline answers stay quick)
+            except BaseException:
                 self._last_finished = time.monotonic()
+                raise
+            self._last_finished = time.monotonic()
+            return result
 
 
 def parse_atom_entry(body: bytes, arxiv_id: str, origin: str) -> Paper:

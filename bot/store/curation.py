@@ -160,6 +160,22 @@ async def topic_counts_by_day(connection: AsyncConnection, start: date, end: dat
     return result
 
 
+async def pick_counts_by_day(connection: AsyncConnection, start: date, end: date) -> dict[date, dict[str, int]]:
+    """Per curated day in [start, end], how many picks each topic got (every curated day appears)."""
+    result: dict[date, dict[str, int]] = {}
+    days = await connection.execute(select(curated_days.c.list_day).where(curated_days.c.list_day.between(start, end)))
+    for day in days.scalars():
+        result[day] = {}
+    rows = await connection.execute(
+        select(picks.c.list_day, picks.c.topic, func.count())
+        .where(picks.c.list_day.between(start, end), picks.c.selected.is_(True))
+        .group_by(picks.c.list_day, picks.c.topic)
+    )
+    for day, topic, count in rows:
+        result.setdefault(day, {})[topic] = int(count)
+    return result
+
+
 async def recent_picks(
     connection: AsyncConnection, *, topic: str | None, since: date, limit: int = 50
 ) -> list[tuple[date, Pick]]:

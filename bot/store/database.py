@@ -13,6 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from paperwire.bot.errors import Failure
 from paperwire.config.masking import mask_url, mask_urls
 
 log = logging.getLogger(__name__)
@@ -20,31 +21,52 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision. Checking it with one query lets an up-to-date
 # database skip importing Alembic at start (a test keeps it equal to Alembic's head).
-SCHEMA_HEAD = "0010_outbox_scale"
+SCHEMA_HEAD = "0011_outbox_scale"
 # Any constant works; it only has to be the same for every paperwire replica.
 _MIGRATION_LOCK_KEY = 0x70617065
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(Failure):
     """The database cannot be reached or opened; the message is for the operator."""
 
 
 class Database:
     """Owns the async engine; `begin()` hands out one transaction at a time."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, read_only: bool = False) -> None:
+        """`read_only` (a dry run): nothing is created, migrated or written; a write fails.
+
+        SQLite opens the file with mode=ro (a missing file becomes an empty in-memory
+        database, so a dry run on a fresh machine works); PostgreSQL sessions default to
+        read-only transactions.
+        """
         self.url = url
+        self.read_only = read_only
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
+        self._in_memory = False
         options: dict[str, Any] = {"echo": echo}
+        engine_url: Any = url
         if self.dialect == "sqlite":
             database = parsed.database or ""
-            if database and database != ":memory:":
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database).expanduser() if database and database != ":memory:" else None
             options["connect_args"] = {"timeout": 30}
+            if read_only:
+                if path is not None and path.exists():
+                    engine_url = f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"
+                else:
+                    from sqlalchemy.pool import StaticPool
+
+                    self._in_memory = True
+                    engine_url = parsed.set(database=":memory:")
+                    options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+            elif path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
         else:
             options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(url, **options)
+            if read_only and self.dialect == "postgresql":
+                options["connect_args"] = {"server_settings": {"default_transaction_read_only": "on"}}
+        self.engine: AsyncEngine = create_async_engine(engine_url, **options)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
@@ -60,6 +82,15 @@ class Database:
     async def start(self) -> None:
         """Apply pending migrations; several replicas starting at once take turns."""
         try:
+            if self.read_only and not self._in_memory:
+                async with self.engine.connect() as connection:
+                    revision = await _current_revision(connection)
+                if revision != SCHEMA_HEAD:
+                    raise DatabaseUnavailable(
+                        f"the database at {self.safe_url} has schema {revision or 'none'}, not {SCHEMA_HEAD}; "
+                        "a dry run changes nothing, so run paperwire once without --dry-run to migrate it"
+                    )
+                return
             async with self.engine.begin() as connection:
                 if self.dialect == "postgresql":
                     await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
@@ -73,7 +104,7 @@ class Database:
             raise
 
     async def close(self) -> None:
-        if self.dialect == "sqlite":
+        if self.dialect == "sqlite" and not self.read_only:
             # SQLite's advice for long-lived connections: refresh statistics that have gone
             # stale (cheap; it only re-analyzes tables that changed a lot).
             try:

@@ -383,8 +383,20 @@ async def record_sent(connection: AsyncConnection, sent: Sequence[SentMessage]) 
 
 
 async def mark_sent(
-    connection: AsyncConnection, delivery_id: int, remote_id: str | None, *, next_due: datetime | None = None
+    connection: AsyncConnection,
+    delivery_id: int,
+    remote_id: str | None,
+    *,
+    next_due: datetime | None = None,
+    next_gap: float = 0.0,
 ) -> None:
+    """Record one send; the chat's next message is due at `next_due`, or `next_gap` seconds from now.
+
+    The gap is kept in the outbox, not only in the sender's memory, so a chat's next message
+    sent by another replica still keeps the chat's pace.
+    """
+    if next_due is None and next_gap > 0:
+        next_due = _now() + timedelta(seconds=next_gap)
     rows = await connection.execute(
         update(deliveries)
         .where(deliveries.c.id == delivery_id)

@@ -6,7 +6,7 @@ chat is gone. Values are checked here too, so nothing malformed reaches the sche
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -291,3 +291,93 @@ async def move_chat(
         .values(chat_id=new_id, updated_at=now)
     )
     return bool(result.rowcount)
+
+
+REMOVED_FROM_CONFIG = "removed from the configuration"
+
+
+@dataclass(slots=True)
+class ConfiguredChat:
+    """A chat the settings name: its platform, id, and language and topics (None/[]: defaults)."""
+
+    platform: str
+    chat_id: str
+    language: str | None = None
+    topics: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ChatSync:
+    """What following the configuration changes: rows to add, to change, to switch off."""
+
+    added: list[Subscription] = field(default_factory=list)
+    changed: list[Subscription] = field(default_factory=list)
+    removed: list[Subscription] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+def plan_chat_sync(rows: list[Subscription], configured: list[ConfiguredChat]) -> tuple[ChatSync, list[Subscription]]:
+    """(the changes, every row as it will be) for the subscriptions to follow the settings.
+
+    A configured chat is added, or its language and topics set to the settings'; one the
+    settings no longer name is switched off (its history stays). A chat switched off after a
+    permanent error stays off; one switched off because it left the settings comes back.
+    Pure: `sync_configured_chats` writes the plan, a dry run only looks at it.
+    """
+    sync = ChatSync()
+    by_key = {(row.platform, row.chat_id): row for row in rows}
+    named = set()
+    result: dict[tuple[str, str], Subscription] = {key: row for key, row in by_key.items()}
+    for chat in configured:
+        key = (chat.platform, chat.chat_id)
+        named.add(key)
+        row = by_key.get(key)
+        topics = sorted(set(chat.topics))
+        if row is None:
+            new = Subscription(chat.platform, chat.chat_id, topics=topics, language=chat.language, origin="config")
+            sync.added.append(new)
+            result[key] = new
+            continue
+        back = not row.active and row.deactivated_reason == REMOVED_FROM_CONFIG
+        if row.origin != "config" or sorted(row.topics) != topics or row.language != chat.language or back:
+            updated = replace(row, origin="config", topics=topics, language=chat.language)
+            if back:
+                updated.active, updated.deactivated_reason = True, None
+            sync.changed.append(updated)
+            result[key] = updated
+    for key, row in by_key.items():
+        if row.origin == "config" and row.active and key not in named:
+            gone = replace(row, active=False, deactivated_reason=REMOVED_FROM_CONFIG)
+            sync.removed.append(gone)
+            result[key] = gone
+    return sync, list(result.values())
+
+
+async def sync_configured_chats(
+    connection: AsyncConnection, configured: list[ConfiguredChat], *, now: datetime | None = None
+) -> ChatSync:
+    """Make the subscriptions follow the settings (see plan_chat_sync) and say what changed."""
+    sync, _ = plan_chat_sync(await list_subscriptions(connection), configured)
+    now = now or datetime.now(UTC)
+    added: dict[str, list[tuple[str, list[str], str | None]]] = {}
+    for row in sync.added:  # in bulk: a popular bot's settings may name tens of thousands
+        added.setdefault(row.platform, []).append((row.chat_id, list(row.topics), row.language))
+    for platform, chats in added.items():
+        await add_missing(connection, platform, chats, origin="config", now=now)
+    for row in sync.changed + sync.removed:
+        check_values(language=row.language)
+        await connection.execute(
+            subscriptions.update()
+            .where(subscriptions.c.platform == row.platform, subscriptions.c.chat_id == row.chat_id)
+            .values(
+                origin=row.origin,
+                topics=list(row.topics),
+                language=row.language,
+                active=row.active,
+                deactivated_reason=row.deactivated_reason,
+                updated_at=now,
+            )
+        )
+    return sync

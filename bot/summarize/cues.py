@@ -12,13 +12,13 @@ from collections.abc import Iterable
 
 # A measured figure: a percentage, a speed-up, a decimal standing on its own ("Qwen2.5"
 # and "GPT-4.1" are names, "(1)" is an enumerator, "12K pairs" is a size, not a result).
-_MEASURE = re.compile(r"\d(?:\s?(?:%|％|\\%|[x×](?![A-Za-z])|\$?\\times)|(?<![A-Za-z\d.\-]\d)\d*\.\d)")
+_MEASURE = re.compile(r"\d(?:\s?(?:%|％|\\%|[x×](?![A-Za-z])|\$?\\times|percent\b)|(?<![A-Za-z\d.\-]\d)\d*\.\d)")
 ENUMERATOR = re.compile(r"\((?:\d|i{1,3}|iv|v|[a-e])\)\s*|(?:(?<=\s)|^)(?:\d|i{1,3}|iv|v)\)\s+")
 CUT_NUMBER = re.compile(r"\d\S*$")
 ENUMERATED_TAIL = re.compile(r"[\s,;:]*(?:\band\b|\bor\b)?[\s,;:]*$")
 LEADING_CONNECTIVE = re.compile(
     r"^(?:(?:however|moreover|furthermore|additionally|in addition|specifically|concretely|in particular"
-    r"|to this end|in this (?:paper|work|study)|here|finally|overall|notably|importantly|besides|also"
+    r"|to this end|in this (?:paper|work|study)|here|finally|overall|notably|importantly|besides|also|instead"
     r"|as a result|thus|therefore|consequently|meanwhile|first(?:ly)?|second(?:ly)?|third(?:ly)?|then"
     r"|next|lastly|further|crucially|empirically|experimentally|in summary|in conclusion|to summarize"
     r"|to (?:address|tackle|overcome|solve|bridge|fill|mitigate|alleviate|close)[^,]{0,80})\s*,\s*)+",
@@ -34,7 +34,7 @@ REFERRING_LEAD = re.compile(
     r"\s+that\s+"
     r"|(?:building\s+(?:up)?on|drawing\s+(?:on|from)|based\s+on|motivated\s+by|inspired\s+by|guided\s+by|given"
     r"|taking|leveraging|using|with|in\s+light\s+of|following|beyond|under|from)\s+"
-    r"(?:this|these|those|such|that|the\s+above|its|their)\b[^,]{0,80},\s*(?=(?:we|our|it|they|this\s+(?:paper|work|study))\b))",
+    r"(?:this|these|those|such|that|the\s+above|its|their)\b[^,]{0,80},\s*(?=(?:we|our|it|they|this\s+(?:paper|work|study))\b|(?-i:[A-Z])))",
     re.IGNORECASE,
 )
 # A sentence that leans on the one before it ("This improvement is preserved ...", "It
@@ -50,7 +50,13 @@ OWN_WORK_OPENER = re.compile(
     r"^(?:our|this|the\s+proposed|the\s+resulting|the\s+new)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:method|methods|approach|framework|model|models|system|pipeline|technique|algorithm|architecture|design"
     r"|agent|paradigm|strategy|work|paper|study|benchmark|dataset|recipe|solution|policy|tool|library|suite"
-    r"|formulation|objective|module|estimator|protocol|simulator|platform|toolkit|family)\b",
+    r"|protocol|simulator|platform|toolkit|family)\b",
+    re.IGNORECASE,
+)
+# A sentence listing the parts of the method ("X provides four key contributions: (1) ...").
+LISTS_PARTS = re.compile(
+    r"\b(?:contributions?|components?|features|innovations|modules|stages|steps|parts|pillars|principles"
+    r"|designs|techniques|mechanisms)\b[^.;]{0,40}?:?\s*\(?(?:1|i|a)\)",
     re.IGNORECASE,
 )
 # A list item the sentence splitter cut from its list ("(2) Unified RL that scales.").
@@ -142,7 +148,7 @@ RELEASE_THINGS = _Cues(
     ["code", "codes", "data", "dataset", "datasets", "model", "models", "weights", "checkpoints", "benchmark",
      "benchmarks", "implementation", "demo", "page", "toolkit", "library"]
 )
-RELEASE_WORDS = _Cues(["available", "release", "released", "open-source", "open-sourced", "publicly"])
+RELEASE_WORDS = _Cues(["available", "release", "released", "open-sourced", "publicly"])
 RELEASE = _Cues(
     ["we release", "we open-source", "will release", "will open-source", "available at", "released at",
      "be released", "publicly release", "are released", "is released", "be found", "found at"]
@@ -151,7 +157,7 @@ RELEASE = _Cues(
 NEXT_STEP = _Cues(
     ["future work", "future research", "future directions", "future direction", "future studies", "future efforts",
      "we plan", "we recommend", "we encourage", "we call", "calls for", "call for", "we advocate", "we urge",
-     "we invite", "open avenues", "opens avenues", "new avenues", "promising direction", "promising directions",
+     "we invite", "open avenues", "opens avenues", "new avenues",
      "research directions", "open questions", "open problems", "should consider", "should prioritize",
      "practitioners should", "researchers should", "developers should"]
 )
@@ -199,9 +205,14 @@ RESULT_VERB = _Cues(
 FITS = _Cues(
     ["applicable to", "useful for", "useful in", "suited for", "suited to", "suitable for", "plug-and-play",
      "drop-in", "compatible with", "practical for", "practical in", "paves the", "pave the",
-     "real-world deployment", "real-world applications", "real-world use"]
+     "real-world deployment", "real-world applications", "real-world use", "ideal for", "well-suited", "well suited",
+     "natural fit", "readily applied", "easily integrated", "seamlessly integrated", "practical solution",
+     "practical choice", "resource-constrained", "low-resource settings"]
     + [f"be {verb}" for verb in ("used", "applied", "deployed", "integrated", "plugged", "combined")]
 )
+# What the paper's own artefact is for ("X serves as a testbed for ...", "a valuable resource").
+SERVES_AS = _Cues(["serves as", "serve as", "valuable resource", "valuable tool", "valuable testbed", "testbed for",
+                   "foundation for", "resource for"])
 NEGATED_FIT = _Cues(["not suitable", "not suited", "not applicable", "not useful", "not compatible", "unsuitable"])
 STILL = _Cues(["still"])
 # "Enables" says where a method helps only when what it enables is a use, not a mechanism.

@@ -7,6 +7,8 @@ nothing in a card can be invented. A field the text has nothing for stays empty.
 
 from __future__ import annotations
 
+import re
+
 from paperwire.bot.models import Card, Language, Paper
 from paperwire.bot.summarize.base import SummaryResult
 from paperwire.bot.summarize.cues import (
@@ -25,6 +27,7 @@ from paperwire.bot.summarize.cues import (
     LIMITATION,
     LIMITATION_WEAK,
     LIST_FRAGMENT,
+    LISTS_PARTS,
     METHOD,
     NEGATED_FIT,
     NEXT_STEP,
@@ -40,6 +43,7 @@ from paperwire.bot.summarize.cues import (
     RESULT_SUBJECT,
     RESULT_VERB,
     SELF_REFERENCE,
+    SERVES_AS,
     STILL,
     Sentence,
     TRAILING_CONNECTOR,
@@ -92,8 +96,9 @@ def summarize_extractive(paper: Paper) -> Card:
     first_result = min((s.index for s in results), default=len(sentences))
     method = [s for s in having("method") if s.index < first_result or METHOD.found_in(s)]
     if not points and method:
-        enumerated = _split_enumeration(method[0].text)[1]
-        if enumerated and picker.claim([method[0]]):
+        listing = next((s for s in method if LISTS_PARTS.search(s.text)), method[0])
+        enumerated = _split_enumeration(listing.text)[1]
+        if enumerated and picker.claim([listing]):
             points = enumerated
         else:
             points = picker.items(method, MAX_POINTS)
@@ -142,15 +147,21 @@ class _Picker:
         sentence = self.contribution_sentence
         assert sentence is not None
         self.used.add(sentence.index)
-        head, points = _split_enumeration(sentence.text)
-        head = _trim(head)
+        raw_head, points = _split_enumeration(sentence.text)
+        head = _trim(raw_head)
         if points and not _names_contribution(head) and _names_contribution(points[0]):
             # "Our contributions are threefold: (1) We propose X ...": the first item is the core.
             head, points = points[0], points[1:]
-        if _leans_back(head) and not OWN_WORK_OPENER.match(head):
+        elif (
+            (_leans_back(head) and not OWN_WORK_OPENER.match(head))
+            or _EARLY_REFERENCE.match(head)
+            or _INNER_REFERENCE.search(head)
+        ):
             earlier = self._antecedents(sentence)
-            if earlier and self.claim(earlier):
-                head = " ".join([_trim(s.text) for s in earlier] + [head])
+            # Shown as the abstract has them, so only the first sentence loses its connective.
+            joined = " ".join([_trim(earlier[0].text), *(s.text for s in earlier[1:]), raw_head]) if earlier else ""
+            if earlier and len(joined) <= MAX_FIELD_CHARS and self.claim(earlier):
+                head = joined
         return _shorten(head), points
 
     def items(self, candidates: list[Sentence], limit: int) -> list[str]:
@@ -187,7 +198,12 @@ class _Picker:
         items: list[str] = []
         for text in self.items(chosen, MAX_RESULTS):
             head, parts = _split_enumeration(text)
-            items.extend([_trim(head), *parts] if parts else [text])
+            if not parts:
+                items.append(text)
+            elif _REPORTING_HEAD.search(head):  # "Our key findings reveal": the items say it
+                items.extend(parts)
+            else:
+                items.extend([_trim(head), *parts])
         return items[:MAX_RESULTS]
 
     def first(self, candidates: list[Sentence]) -> str:
@@ -244,6 +260,18 @@ class _Picker:
 
 
 _JOIN = "\x00join:"
+# "We address them with X", "We tackle these issues by ...": the contribution answers the
+# sentence before it, which it then needs.
+# "... a system that embodies this philosophy": the philosophy is the sentence before.
+_INNER_REFERENCE = re.compile(
+    r"\b(?:this|these|such)\s+(?!paper|work|study|report|article|survey|end\b|way\b|setting|task\b)[a-z-]+"
+    r"(?:\s*[.,;]|\s+(?:and|by|with|through|in|to|for)\b)",
+)
+_EARLY_REFERENCE = re.compile(
+    r"^we (?:\w+ ){0,2}?(?:them|these|those|this (?:problem|issue|challenge|gap|limitation)s?"
+    r"|this(?= (?:by|with|through|via|using)\b)|such)\b",
+    re.IGNORECASE,
+)
 
 
 def _leans_back(text: str) -> bool:
@@ -312,10 +340,22 @@ def _method_name(title: str) -> str:
 
 
 def _find_contribution(sentences: list[Sentence], name: str) -> Sentence | None:
-    """The sentence saying what the paper contributes ("We propose ...", "This paper ...")."""
-    for sentence in sentences:
-        if CONTRIBUTION.found_in(sentence):
-            return sentence
+    """The sentence saying what the paper contributes ("We propose ...", "This paper ...").
+
+    "We further introduce ..." adds to a contribution stated before it, perhaps without a
+    cue word ("We address them with X, a recipe ..."): the sentence naming the paper's method
+    with "we" comes first then."""
+    cued = [s for s in sentences if CONTRIBUTION.found_in(s)]
+    primary = next((s for s in cued if not s.lower.startswith(_SECONDARY)), None)
+    named = next(
+        (s for s in sentences if name and name in s.lower and " we " in f" {s.lower}" and not CONTEXT.found_in(s)
+         and not s.measured),
+        None,
+    )
+    if named and (primary is None or (named.index < primary.index and cued[0].lower.startswith(_SECONDARY))):
+        return named
+    if primary or cued:
+        return primary or cued[0]
     for sentence in sentences:
         if CONTRIBUTION_WEAK.found_in(sentence) and not sentence.measured:
             return sentence
@@ -325,7 +365,7 @@ def _find_contribution(sentences: list[Sentence], name: str) -> Sentence | None:
                 return sentence
     # Last resort: the first thing the authors say they did ("We evaluate ...").
     for sentence in sentences:
-        if sentence.lower.startswith("we ") and not sentence.measured:
+        if _trim(sentence.text).lower().startswith("we ") and not sentence.measured:
             return sentence
     return None
 
@@ -358,13 +398,17 @@ def _states_own_result(sentence: Sentence, name: str) -> bool:
 
 def _role(sentence: Sentence, name: str) -> str:
     """Which field a sentence serves, by priority: the strongest, most explicit cue wins."""
+    if LISTS_PARTS.search(sentence.text):
+        return "method"  # "X provides four key contributions: (1) ...": the points, not a result
     if _announces_release(sentence):
         # The code's link belongs with the card's links; downloading it is no next step.
         return "release"
+    if CLOSING_HOPE.found_in(sentence) and not sentence.measured:
+        return "closing"  # "We hope X inspires future work": the authors' wish, no step to take
     if NEXT_STEP.found_in(sentence) and not DEFERRED.search(sentence.lower):
         return "next_action"
-    if CLOSING_HOPE.found_in(sentence) and not sentence.measured:
-        return "closing"
+    if INSIGHT.found_in(sentence) and ENUMERATOR.search(sentence.text) and LISTED_FINDINGS.search(sentence.text):
+        return "result"  # "Our key findings reveal that (1) ...; (2) ...": the study's results
     insight = INSIGHT.found_in(sentence)
     if _states_limitation(sentence, name, insight):
         return "limitation"
@@ -381,6 +425,7 @@ def _role(sentence: Sentence, name: str) -> str:
     if (
         FITS.found_in(sentence)
         or (ENABLES.found_in(sentence) and USES.found_in(sentence) and not sentence.lower.startswith("to enable"))
+        or (SERVES_AS.found_in(sentence) and _about_own_work(sentence, name))
     ) and not NEGATED_FIT.found_in(sentence):
         return "fits"
     if insight:
@@ -388,14 +433,32 @@ def _role(sentence: Sentence, name: str) -> str:
     return "method"
 
 
+_REPORTING_HEAD = re.compile(
+    r"\b(?:reveals?|shows?|indicates?|demonstrates?|suggests?|finds?|found|include|includes|are|is)\s*:?$"
+    r"|\b(?:insights|findings|observations|lessons|conclusions|takeaways)\b[^.;]{0,40}:?$",
+    re.IGNORECASE,
+)
+LISTED_FINDINGS = re.compile(r"\b(?:findings|results|experiments|analys[ie]s|observations)\b", re.IGNORECASE)
+_CONCEDED_CLAUSE = re.compile(r"^(?:despite|although|though|while|even though|even with)\b[^,]{0,120},\s*")
+_SECONDARY = ("we further", "we also", "we additionally", "we then", "further,", "additionally,", "finally,",
+              "we finally", "moreover,", "furthermore,", "in addition,")
 _STEP_OPENERS = ("first,", "second,", "third,", "fourth,", "firstly,", "secondly,", "thirdly,", "specifically,",
                   "concretely,")
+
+
+def _about_own_work(sentence: Sentence, name: str) -> bool:
+    lower = sentence.lower
+    return SELF_REFERENCE.found_in(sentence) or bool(name and name in lower) or lower.startswith(("it ", "our "))
 
 
 def _states_limitation(sentence: Sentence, name: str, insight: bool) -> bool:
     """A limitation of the paper's own work, not of the earlier work it improves on."""
     lower = sentence.lower
     if DEFERRED.search(lower):
+        return True
+    # "Despite these results, our model still struggles with X": the main clause concedes.
+    main = _CONCEDED_CLAUSE.sub("", lower)
+    if main != lower and main.startswith(("our ", "the proposed ")) and LIMITATION_WEAK.found_in(sentence):
         return True
     if insight:
         return False  # "Our analysis reveals limitations of current models" is a finding.
@@ -422,7 +485,7 @@ def _announces_release(sentence: Sentence) -> bool:
         or "http://" in sentence.lower
         or "https://" in sentence.lower
         or "github.com" in sentence.lower
-        or (RELEASE_THINGS.found_in(sentence) and RELEASE_WORDS.found_in(sentence))
+        or (RELEASE_THINGS.found_in(sentence) and RELEASE_WORDS.found_in(sentence) and not sentence.measured)
     )
 
 

@@ -2,7 +2,8 @@
 
 Every sentence of every card field is checked on its own. A claim is a number (with its
 unit) or a named benchmark, dataset or model; a sentence holding a claim the source does not
-contain is dropped. Regex only, deterministic, cheap enough for every card of every digest.
+contain is dropped, and so is one pairing a number with something else than the source
+measures with it (bot.summarize.pairs). Regex only, deterministic, cheap enough for every card of every digest.
 Number spelling rules (`16.2×` = `16.2x`, `95 %` = `95%`, `1,000` = `1000`) come from
 bot.summarize.sentences so the extractive summarizer and this check agree on them.
 """
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from paperwire.bot.models import Card
-from paperwire.bot.summarize.sentences import extract_numbers, split_sentences, unsupported_numbers
+from paperwire.bot.summarize.pairs import NumberUse, PairIndex, number_uses
+from paperwire.bot.summarize.sentences import extract_numbers, normalize_space, split_sentences, unsupported_numbers
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,7 @@ class GroundingSource:
         self._number_text = f"{self.text}\n{ranges}" if ranges else self.text
         self._names = _name_key(self.text)
         self._points = {_points_value(match) for match in _POINTS.finditer(self.text)}
+        self._pairs = PairIndex(self.text, extract_names)
 
     def has_name(self, name: str) -> bool:
         key = _name_key(name)
@@ -141,6 +144,9 @@ class GroundingSource:
 
     def missing_numbers(self, claim: str) -> set[str]:
         return unsupported_numbers(claim, self._number_text)
+
+    def mispaired(self, use: NumberUse) -> bool:
+        return self._pairs.mispaired(use)
 
 
 def _points_value(match: re.Match[str]) -> str:
@@ -182,6 +188,10 @@ def check_sentence(sentence: str, source: GroundingSource) -> SentenceCheck:
         result.claims.append(number)
         if number in missing:
             result.unsupported.append(number)
+    # A number the source has, but stated with something else than the claim pairs it with.
+    for use in number_uses(normalize_space(text), extract_names(normalize_space(text))):
+        if use.number not in missing and use.number in numbers and source.mispaired(use):
+            result.unsupported.append(f"{use.number} ({', '.join(sorted(use.beside or use.owns))})")
     return result
 
 

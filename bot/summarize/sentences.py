@@ -129,3 +129,13 @@ def unsupported_numbers(claim: str, source: str) -> set[str]:
         return set()
     bare_found = {_bare(number) for number in _numbers(source)}
     return {number for number in missing if not (number == _bare(number) and number in bare_found)}
+
+
+def number_spans(text: str) -> list[tuple[str, int, int]]:
+    """Every number in `text` (already one line) with where it stands: (normalised, start, end)."""
+    return [(_normalize(match), match.start(), match.end()) for match in _NUMBER.finditer(text)]
+
+
+def bare_number(number: str) -> str:
+    """A normalised number without its unit: "95%" -> "95", "16.2x" -> "16.2"."""
+    return _bare(number)

@@ -44,6 +44,7 @@ _ESCAPED = {"%": "%", "&": "&", "$": "$", "_": "_", "#": "#", "{": "{", "}": "}"
             ":": " ", "!": "", " ": " ", "/": "", "~": "~"}
 
 _PLACEHOLDER = re.compile(r"(?P<url>(?:https?://)?[^\s{}()<>\"]*)\{this https? URL\}", re.IGNORECASE)
+_GITHUB_REPO = re.compile(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]*[A-Za-z0-9_-]")
 _URL_HOST = re.compile(r"^(?:https?://)?([^/\s]+)(/[^\s]*)?")
 _HREF = re.compile(r"\\href\{([^{}]*)\}\{([^{}]*)\}")
 _FOOTNOTE = re.compile(r"\\footnote\{([^{}]*)\}")
@@ -63,8 +64,10 @@ _ESCAPE = re.compile(r"\\+([%&$_#{},;:! /~])")
 _COMMAND = re.compile(r"\\([A-Za-z]+)(?:\{\})?\\?")
 _EMPTY_BRACES = re.compile(r"\{\}")
 _BRACED_WORD = re.compile(r"\{([^{}\s]*)\}")
+_GLUED_TIMES = re.compile(r"(?<=\d)times\b")
 _TIE = re.compile(r"(?<=[\w}.)])~(?=[A-Za-z\\(])")
 _QUOTES = (("``", "“"), ("''", "”"))
+_QUOTED = re.compile(r"(?:``|'')([^'`\n]{1,120}?)''")
 _URL = re.compile(r"https?://[^\s{}]+")
 _URL_COMMAND = re.compile(r"\\url\s*\{([^{}]*)\}")
 _DASHES = re.compile(r"(?<![-!<])-{2,3}(?![->])")
@@ -95,16 +98,20 @@ def clean_text(text: str, links: Iterable[str] = ()) -> str:
     placeholders resolved from `links` (the paper's own code and project URLs) or dropped,
     and control and bidirectional-override characters removed."""
     text = strip_control_characters(text)
+    if "times" in text:
+        text = _GLUED_TIMES.sub("×", text)  # "2$\times$" arrives as "2times" once HF drops the math
     if "{this" in text.lower():
         text = _resolve_placeholders(text, [link for link in links if link])
-    if "\\" in text or "$" in text or "--" in text or "``" in text or "~" in text:
+    if "\\" in text or "$" in text or "--" in text or "``" in text or "''" in text or "~" in text:
         text = _plain_latex(text)
     return text
 
 
 def clean_paper(paper: Paper) -> Paper:
     """Clean every text field of `paper` in place (and return it): prose fields lose their
-    LaTeX and placeholders, every field loses control and override characters."""
+    LaTeX and placeholders, every field loses control and override characters. A GitHub
+    repository the abstract names becomes the paper's code link when it has none, so the
+    card shows it with its links rather than as a sentence."""
     links = [paper.github_repo or "", paper.project_page or ""]
     paper.title = " ".join(clean_text(paper.title, links).split()) or paper.title.strip()
     paper.abstract = clean_text(paper.abstract, links)
@@ -116,6 +123,9 @@ def clean_paper(paper: Paper) -> Paper:
         value = getattr(paper, name)
         if value:
             setattr(paper, name, strip_control_characters(value).strip() or None)
+    if not paper.github_repo:
+        named = _GITHUB_REPO.search(paper.abstract)
+        paper.github_repo = named.group().rstrip(".") if named else None
     return paper
 
 
@@ -148,6 +158,7 @@ def _plain_latex(text: str) -> str:
     if "~" in text:
         text = _TIE.sub(" ", text)
     text = _protect_urls(text, _tex_to_text)
+    text = _QUOTED.sub(r"“\1”", text)  # ''Aha moment'' as well as ``Aha moment''
     for tex, typographic in _QUOTES:
         text = text.replace(tex, typographic)
     return _SPACES.sub(" ", text)

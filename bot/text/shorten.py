@@ -45,10 +45,11 @@ def _units(char: str, utf16: bool) -> int:
     return 2 if utf16 and ord(char) > 0xFFFF else 1
 
 
-def shorten(text: str, limit: int, *, ellipsis: str = ELLIPSIS, utf16: bool = False) -> str:
+def shorten(text: str, limit: int, *, ellipsis: str = ELLIPSIS, utf16: bool = False, clause: bool = False) -> str:
     """At most `limit` characters (UTF-16 units with `utf16`, as Telegram and Slack count),
     ended with `ellipsis` when cut.
 
+    With `clause`, a cut backs off to the last clause boundary in the kept text's second half.
     The one shortening rule of every formatter: a cut never falls inside a number, a URL,
     a word, a mrkdwn link or entity, or an emoji sequence, and never ends on a partial
     number ("16.25" never becomes "16." or "16"): a digest must not show a figure its
@@ -92,8 +93,20 @@ def shorten(text: str, limit: int, *, ellipsis: str = ELLIPSIS, utf16: bool = Fa
         if figure:
             head = head[: figure.start()].rstrip(_DANGLING)
         if len(head) not in inside:  # dropping a trailing "/" must not split a URL either
+            if clause:
+                head = _at_clause(head)
             return head + ellipsis if head else ellipsis
         cut = len(head)
+
+
+_CLAUSE_END = re.compile(r"[,;:]\s|\s[–—(]\s?|，|；|：")
+
+
+def _at_clause(head: str) -> str:
+    """`head` ended at its last clause boundary in its second half ("We propose X, a cache
+    that evicts…" -> "We propose X…"), so a short summary does not stop mid-phrase."""
+    ends = [match.start() for match in _CLAUSE_END.finditer(head) if match.start() >= len(head) // 2]
+    return head[: ends[-1]].rstrip(_DANGLING) if ends else head
 
 
 def _splits_flag(text: str, cut: int) -> bool:

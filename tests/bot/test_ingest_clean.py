@@ -7,6 +7,9 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
+from paperwire.bot.cli import main
 from paperwire.bot.curation.taxonomy import load_taxonomy
 from paperwire.bot.models import Paper
 from paperwire.bot.pipeline import Pipeline, PipelineOptions
@@ -80,3 +83,19 @@ async def test_a_paper_looked_up_on_demand_is_cleaned_before_it_is_stored(db: Da
         stored = await paper_store.get_paper(connection, "2602.20003")
     assert stored is not None and stored.title == "SlimCache: Eviction"
     assert stored.abstract == "We cut memory by 50%."
+
+
+def test_import_and_digest_verbs_take_a_nul_on_every_backend(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14's report: `import` of a title with a NUL failed on PostgreSQL (CharacterNotInRepertoireError)."""
+    monkeypatch.setenv("PAPERWIRE_DATABASE__URL", database_url)
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    day_file(folder)
+    assert main(["import", str(folder), "--quiet"]) == 0
+    assert "2 papers loaded" in capsys.readouterr().out
+    assert main(["digest", "--date", DAY.isoformat(), "--lang", "zh"]) == 0
+    post = capsys.readouterr().out
+    assert "SlimCache: Sparse Attention" in post and "2026年02月21日" in post
+    assert not INVISIBLE & set(post)

@@ -103,16 +103,31 @@ async def test_a_paper_picked_earlier_is_not_picked_again(db: Database) -> None:
     assert reasons[again.arxiv_id] == "picked_before"
 
 
-async def test_topic_digest_reaches_beyond_the_global_cut(db: Database) -> None:
-    pipeline = pipeline_for(db, max_papers=2)
+async def test_topic_digest_reaches_beyond_the_global_top_n_by_the_topic_cap(db: Database) -> None:
+    pipeline = pipeline_for(db, per_topic_cap=1)
     await ingest_samples(pipeline)
     overall = await pipeline.build(DAY, "en")
     agents = await pipeline.build(DAY, "en", ["agentic-rl"])
     assert overall is not None and agents is not None
     assert agents.only_topics == ["agentic-rl"]
     assert agents.entries and all(e.pick.topic == "agentic-rl" for e in agents.entries)
-    assert {e.paper.arxiv_id for e in agents.entries} - {e.paper.arxiv_id for e in overall.entries}
+    # Papers the global digest left out only for the per-topic cap reach this chat.
+    beyond = {e.paper.arxiv_id for e in agents.entries} - {e.paper.arxiv_id for e in overall.entries}
+    capped = {x.paper.arxiv_id for x in overall.exclusions if x.kind == "topic_cap"}
+    assert beyond and beyond <= capped
     assert agents.stats["digest_id"] != overall.stats["digest_id"]
+
+
+async def test_topic_digest_never_picks_below_the_curations_cut(db: Database) -> None:
+    pipeline = pipeline_for(db, max_papers=2)
+    await ingest_samples(pipeline)
+    overall = await pipeline.build(DAY, "en")
+    assert overall is not None
+    below = {x.paper.arxiv_id: x.topic for x in overall.exclusions if x.kind == "below_cut"}
+    for topic in {topic for topic in below.values() if topic}:
+        chat = await pipeline.build(DAY, "en", [topic])
+        assert chat is not None
+        assert not {e.paper.arxiv_id for e in chat.entries} & set(below), topic
 
 
 async def test_trends_compare_today_with_trailing_days(db: Database) -> None:
@@ -122,9 +137,10 @@ async def test_trends_compare_today_with_trailing_days(db: Database) -> None:
     assert digest is not None
     by_topic = {trend.topic: trend for trend in digest.trends}
     assert set(by_topic) == {t.id for t in pipeline.taxonomy.topics}
-    assert sum(t.today for t in digest.trends) > 0
-    assert any(t.avg_7d > 0 for t in digest.trends)  # the day before counts
-    assert all(t.avg_7d == t.avg_30d for t in digest.trends)  # one earlier day in both windows
+    assert sum(t.listed for t in digest.trends) > 0
+    assert sum(t.picked for t in digest.trends) == len(digest.entries)  # picks counted as picks
+    assert all(t.listed_days == 1 for t in digest.trends)  # the day before is the one stored
+    assert any(t.listed_avg > 0 for t in digest.trends)
 
 
 async def test_an_empty_day_builds_nothing(db: Database) -> None:
@@ -193,9 +209,13 @@ def test_import_verb_counts_and_skips(capsys: pytest.CaptureFixture[str], tmp_pa
     assert main(["import", str(folder), "--quiet"]) == 0
     out = capsys.readouterr().out
     # The same paper on a second day is unchanged, so it is not counted as updated.
-    assert "1 papers loaded, 0 updated, 3 items skipped" in out
+    assert "1 papers loaded, 0 updated, 1 unchanged, 3 items skipped" in out
     assert main(["import", str(folder), "--quiet"]) == 0
-    assert "0 papers loaded, 0 updated, 3 items skipped" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "0 papers loaded, 0 updated, 2 unchanged, 3 items skipped" in captured.out
+    # What was skipped is told once, with examples, not a line per item.
+    skipped_lines = [line for line in captured.err.splitlines() if "skipped" in line]
+    assert len(skipped_lines) == 1 and "skipped 3 items; the first 3:" in skipped_lines[0]
 
 
 def test_import_recovers_items_saved_as_python_reprs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -204,9 +224,9 @@ def test_import_recovers_items_saved_as_python_reprs(capsys: pytest.CaptureFixtu
     items = [make_item("2412.00001", "Invented repr paper one"), make_item("2412.00002", "Invented repr paper two")]
     (folder / "2024-12-11.json").write_text(json.dumps([repr(item) for item in items] + ["print('not a literal')"]))
     assert main(["import", str(folder), "--quiet"]) == 0
-    assert "2 papers loaded, 0 updated, 1 items skipped" in capsys.readouterr().out
+    assert "2 papers loaded, 0 updated, 0 unchanged, 1 items skipped" in capsys.readouterr().out
     assert main(["import", str(folder), "--quiet"]) == 0
-    assert "0 papers loaded, 0 updated, 1 items skipped" in capsys.readouterr().out
+    assert "0 papers loaded, 0 updated, 2 unchanged, 1 items skipped" in capsys.readouterr().out
 
 
 async def test_llm_cards_are_cached_and_counted(

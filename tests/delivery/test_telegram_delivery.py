@@ -387,8 +387,8 @@ async def test_cards_carry_the_list_picture_and_a_refused_picture_leaves_the_tex
 async def test_a_chat_that_voted_is_delivered_its_own_picks(
     fake: FakeTelegram, publish_env: dict[str, str], database_url: str
 ) -> None:
-    # Build the day without sending, then vote in one chat as its members would.
-    assert await asyncio.to_thread(main, [*PUBLISH, "--dry-run"]) == 0
+    # Build the day without sending (a dry run stores nothing), then vote in one chat as its members would.
+    assert await asyncio.to_thread(main, ["digest", "--source", "sample", "--date", "2026-02-20"]) == 0
     for arxiv_id in ("2602.14417", "2602.14852"):  # the sample day's two Agentic RL picks
         assert await asyncio.to_thread(main, ["ask", "--chat", "telegram:-1002", f"dislike {arxiv_id}"]) == 0
     assert await publish() == 0

@@ -86,7 +86,7 @@ def make_digest(language: Language = "en", n_papers: int = 3, *, hostile: bool =
         language=language,
         entries=entries,
         exclusions=exclusions,
-        trends=[TopicTrend("efficient-llm", 2, 1.4, 1.1), TopicTrend("agentic-rl", 1, 2.0, 1.8)],
+        trends=[TopicTrend("efficient-llm", 2, 5, 1.4, 4.1, 6, 6), TopicTrend("agentic-rl", 1, 4, 2.0, 3.8, 6, 6)],
         topic_names=TOPIC_NAMES[language],
         generated_at=datetime(2026, 2, 21, 9, 0, tzinfo=timezone.utc),
     )

@@ -31,6 +31,7 @@ MODES = (
     "hallucinated_number",  # results and key insight state numbers the abstract lacks
     "hallucinated_benchmark",  # a result names a benchmark and a model the abstract lacks
     "hallucinated_core",  # one_liner and core_innovation both state invented numbers
+    "swapped_pair",  # a result restates an abstract sentence with two of its numbers swapped
     "refusal",  # message.refusal set, no content
     "refusal_text",  # a plain-text apology instead of JSON
     "empty_card",  # JSON with every field empty
@@ -260,12 +261,29 @@ def _card_answer(mode: str, user: str, *, chinese: bool) -> str:
     elif mode == "hallucinated_core":
         card["one_liner"] = "在ImageNet-21K上达到99.9%的准确率。" if chinese else "It reaches 99.9% accuracy on ImageNet-21K."
         card["core_innovation"] = "计算量减少7.3倍。" if chinese else "It needs 7.3× less compute than prior work."
+    elif mode == "swapped_pair":
+        swapped = next((s for s in map(_swap_two_numbers, sentences) if s), None)
+        if swapped:
+            card["results"].append(swapped)
     elif mode == "wrong_types":
         card["innovation_points"] = "; ".join(card["innovation_points"]) or "a single point"
     elif mode == "empty_card":
         card = {key: [] if isinstance(value, list) else "" for key, value in card.items()}
     content = json.dumps(card, ensure_ascii=False)
     return f"```json\n{content}\n```" if mode == "fenced" else content
+
+
+_PLAIN_NUMBER = re.compile(r"(?<![A-Za-z\d.,-])\d+(?:\.\d+)?\s?(?:%|×|x\b|[kKMB]\b)?")
+
+
+def _swap_two_numbers(sentence: str) -> str | None:
+    """The sentence with its first two different numbers (units and all) exchanged."""
+    spans = [(m.group().strip(), m.start(), m.start() + len(m.group().strip())) for m in _PLAIN_NUMBER.finditer(sentence)]
+    for index, (first, start1, end1) in enumerate(spans):
+        for second, start2, end2 in spans[index + 1 :]:
+            if first != second:
+                return sentence[:start1] + second + sentence[end1:start2] + first + sentence[end2:]
+    return None
 
 
 def _english_card(sentences: list[str]) -> dict[str, Any]:

@@ -68,7 +68,7 @@ class SlackFake(SlackWebApi):
         app.router.add_route("*", "/api/{method}", self.handle_api)
         app.router.add_get("/socket-mode/link", self._socket)
         app.router.add_post("/response/{url_id}", self._response)
-        self._runner, self._origin = await start_local(app)
+        self._runner, self._origin = await start_local(app, access_log=None)
         return self
 
     async def stop(self) -> None:

@@ -51,6 +51,9 @@ class SlackWebApi:
         self.delay = 0.0  # seconds every Web API call waits before answering
         self.admins: set[str] = set()  # user ids users.info reports as workspace admins
         self.retry_after: int | None = None  # force the Retry-After value of 429s
+        # Seconds a post's answer waits after the message is posted, per channel.
+        self.slow_channels: dict[str, float] = {}
+        self.lost_answers = 0  # posts made whose answer was dropped
         self._clock = clock
 
         self.calls: list[str] = []
@@ -70,6 +73,8 @@ class SlackWebApi:
         self._last_post: dict[str, float] = {}
         self._workspace_posts: deque[float] = deque()
         self._tickets: set[str] = set()
+        # After posting: [what ("lose" or "fail"), HTTP status, times left].
+        self._after_post: list[list[Any]] = []
 
     # knobs
 
@@ -91,6 +96,14 @@ class SlackWebApi:
     def fail_next(self, status: int = 500, times: int = 1, *, method: str | None = None) -> None:
         """The next `times` calls (of `method`, or any) answer HTTP `status`."""
         self._failures.extend([(status, method)] * times)
+
+    def lose_answers(self, times: int = 1) -> None:
+        """Post the next `times` messages, then drop the connection instead of answering."""
+        self._after_post.append(["lose", 0, times])
+
+    def fail_after_delivery(self, status: int = 500, times: int = 1) -> None:
+        """Post the next `times` messages, then answer with a server error anyway."""
+        self._after_post.append(["fail", status, times])
 
     # records
 
@@ -133,7 +146,26 @@ class SlackWebApi:
         token_error = self._check_token(request, args, app=method in _APP_TOKEN_METHODS)
         if token_error:
             return _error(token_error)
-        return await handler(self, args)
+        posted_before = len(self.posted)
+        response = await handler(self, args)
+        if len(self.posted) > posted_before:  # a message was posted
+            slow = self.slow_channels.get(str(args.get("channel") or ""))
+            if slow:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), slow)
+            if self._after_post:
+                knob = self._after_post[0]
+                knob[2] -= 1
+                if knob[2] <= 0:
+                    self._after_post.pop(0)
+                if knob[0] == "lose":
+                    self.lost_answers += 1
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return response
+                return web.json_response({"ok": False, "error": _SERVER_ERRORS.get(knob[1], "fatal_error")},
+                                         status=knob[1])
+        return response
 
     # checks shared by the methods
 
@@ -328,6 +360,36 @@ class SlackWebApi:
         }
         return web.json_response({"ok": True, "channel": info})
 
+    async def _conversations_history(self, args: dict[str, Any]) -> web.Response:
+        """The channel's top-level messages, newest first (what Slack's history returns)."""
+        channel = str(args.get("channel") or "")
+        if channel in self._channel_errors:
+            return _error(self._channel_errors[channel])
+        limit = int(args.get("limit") or 100)
+        messages = [
+            dict(message)
+            for (where, _), message in self._messages.items()
+            if where == channel and not message.get("thread_ts")
+        ]
+        messages.sort(key=lambda message: float(message["ts"]), reverse=True)
+        return web.json_response({"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit})
+
+    async def _conversations_replies(self, args: dict[str, Any]) -> web.Response:
+        """A thread: its parent first, then the replies, oldest first."""
+        channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+        if channel in self._channel_errors:
+            return _error(self._channel_errors[channel])
+        parent = self._messages.get((channel, ts))
+        if parent is None:
+            return _error("thread_not_found")
+        replies = [
+            dict(message)
+            for (where, _), message in self._messages.items()
+            if where == channel and message.get("thread_ts") == ts
+        ]
+        replies.sort(key=lambda message: float(message["ts"]))
+        return web.json_response({"ok": True, "messages": [dict(parent), *replies]})
+
     async def _connections_open(self, args: dict[str, Any]) -> web.Response:
         ticket = uuid.uuid4().hex
         self._tickets.add(ticket)
@@ -341,6 +403,8 @@ _METHODS: dict[str, Callable[[SlackWebApi, dict[str, Any]], Awaitable[web.Respon
     "chat.update": SlackWebApi._update,
     "chat.postEphemeral": SlackWebApi._post_ephemeral,
     "conversations.info": SlackWebApi._conversations_info,
+    "conversations.history": SlackWebApi._conversations_history,
+    "conversations.replies": SlackWebApi._conversations_replies,
     "apps.connections.open": SlackWebApi._connections_open,
     "users.info": SlackWebApi._users_info,
 }

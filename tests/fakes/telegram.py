@@ -10,12 +10,13 @@ chat blocked, kicked, missing or migrated, or the server fail or slow down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +157,9 @@ class FakeTelegram:
         self.clock = clock
         self.auto_create_chats = auto_create_chats
         self.delay = 0.0  # seconds every answer waits after the work is done
+        # Seconds the answers to sends into one chat wait after the message is delivered.
+        self.slow_chats: dict[int | str, float] = {}
+        self.lost_answers = 0  # sends delivered whose answer was dropped
         self.allow_http_webhook = True  # Telegram wants HTTPS; local tests serve plain HTTP
 
         self.requests: list[tuple[str, dict[str, Any]]] = []
@@ -167,6 +171,7 @@ class FakeTelegram:
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self.too_many_requests = 0
         self.rate_limited_at: list[float] = []  # the clock at each 429
+        self.limited_by: Counter[str] = Counter()  # which limit each 429 of a send was about
         self.conflicts = 0
         # Photo URLs Telegram cannot fetch (it then answers 400 "failed to get HTTP URL content").
         self.unreachable_photos: set[str] = set()
@@ -177,6 +182,8 @@ class FakeTelegram:
         self._not_found: set[int | str] = set()
         self._migrated: dict[int, int] = {}
         self._failures: list[_Failure] = []
+        # After delivering: (what to do, HTTP status, method, times left); "lose" drops the connection.
+        self._after_delivery: list[list[Any]] = []
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._windows: dict[tuple[str, int], _Window] = {}
         self._updates: list[dict[str, Any]] = []
@@ -214,7 +221,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         # Cancel a handler whose client went away, as a long poll's client often does.
-        self._runner, origin = await start_local(app, handler_cancellation=True)
+        self._runner, origin = await start_local(app, handler_cancellation=True, access_log=None)
         self.port = int(origin.rsplit(":", 1)[1])
         return self
 
@@ -307,6 +314,23 @@ class FakeTelegram:
         text = description or _STATUS_TEXT.get(status, "Error")
         self._failures.append(_Failure(status, text, parameters, method.lower() if method else None, times))
 
+    def lose_answers(self, times: int = 1, *, method: str = "sendMessage") -> None:
+        """Deliver the next `times` sends, then drop the connection instead of answering."""
+        self._after_delivery.append(["lose", 0, method.lower(), times])
+
+    def fail_after_delivery(self, status: int = 500, *, times: int = 1, method: str = "sendMessage") -> None:
+        """Deliver the next `times` sends, then answer with a server error anyway."""
+        self._after_delivery.append(["fail", status, method.lower(), times])
+
+    def _take_after_delivery(self, method: str) -> list[Any] | None:
+        for knob in self._after_delivery:
+            if knob[2] == method:
+                knob[3] -= 1
+                if knob[3] <= 0:
+                    self._after_delivery.remove(knob)
+                return knob
+        return None
+
     def inject_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for getUpdates (or the webhook); assigns `update_id` if missing."""
         update = dict(update)
@@ -395,8 +419,21 @@ class FakeTelegram:
             response = _error_response(error)
         else:
             response = web.json_response({"ok": True, "result": result})
+            knob = self._take_after_delivery(method)
+            if knob is not None and knob[0] == "lose":
+                self.lost_answers += 1
+                if request.transport is not None:
+                    request.transport.abort()  # the message is there; its answer never comes
+                return response
+            if knob is not None:
+                response = _error_response(ApiError(knob[1], _STATUS_TEXT.get(knob[1], "Error")))
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.slow_chats and params.get("chat_id"):
+            with contextlib.suppress(ApiError):
+                slow = self.slow_chats.get(_normalise_chat_id(params["chat_id"]))
+                if slow:
+                    await asyncio.sleep(slow)
         return response
 
     def _raise_injected_failure(self, method: str) -> None:
@@ -441,6 +478,8 @@ class FakeTelegram:
             windows.append(self._window(("chat", chat.id), self.limits.per_group_per_minute, 60.0))
         wait = max((window.wait(now) for window in windows), default=0.0)
         if wait > 0:
+            # Which limit it was, for benchmarks (Telegram itself does not say).
+            self.limited_by["bot" if windows and windows[0].wait(now) > 0 and self.limits.per_bot_per_second else "chat"] += 1
             retry_after = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
         for window in windows:

@@ -96,9 +96,10 @@ def make_digest(
         exclusions = [make_exclusion(1), make_exclusion(2, reason_en="a technical report", reason_zh="技术报告")]
     if trends is None:
         trends = [
-            TopicTrend(topic="agentic-rl", today=2, avg_7d=0.5, avg_30d=0.8),  # busier
-            TopicTrend(topic="efficient-llm", today=1, avg_7d=1.2, avg_30d=1.0),  # as usual
-            TopicTrend(topic="world-models", today=0, avg_7d=2.0, avg_30d=1.5),  # quieter
+            # six earlier days stored: enough to say what is usual
+            TopicTrend("agentic-rl", picked=2, listed=5, picked_avg=0.5, listed_avg=4.2, picked_days=6, listed_days=6),  # busier
+            TopicTrend("efficient-llm", picked=1, listed=3, picked_avg=1.2, listed_avg=3.0, picked_days=6, listed_days=6),  # as usual
+            TopicTrend("world-models", picked=0, listed=2, picked_avg=2.0, listed_avg=2.5, picked_days=6, listed_days=6),  # quieter
         ]
     return Digest(
         list_day=LIST_DAY,

@@ -25,6 +25,11 @@ from tests.formatters.conftest import TOPIC_NAMES, make_card, make_digest, make_
         ("not a repo", None),
         ("javascript:alert(1)", None),
         ("https://x.org/a b", None),
+        # Fully encoded: nothing that could close an HTML attribute, a mrkdwn link or a tag.
+        ("https://github.com/a/b<script>", "https://github.com/a/b%3Cscript%3E"),
+        ('https://x.org/q?a="1"|{2}`^\\', "https://x.org/q?a=%221%22%7C%7B2%7D%60%5E%5C"),
+        ("https://x.org/papier‮", "https://x.org/papier%E2%80%AE"),
+        ("https://x.org/a%20b?x=1&y=2#top", "https://x.org/a%20b?x=1&y=2#top"),
         ("", None),
         (None, None),
     ],
@@ -74,7 +79,7 @@ def _cut_numbers(text: str) -> list[str]:
 @pytest.mark.parametrize("filler", [119, 120, 121, 179, 180, 181, 219, 220, 221])
 def test_no_target_shows_a_partial_number_of_a_long_one_liner(filler: int) -> None:
     one_liner = _long_zh(filler)
-    entry = make_entry(1, card=make_card(one_liner=one_liner))
+    entry = make_entry(1, card=make_card(one_liner=one_liner, core_innovation=one_liner))
     digest = make_digest("zh", entries=[entry])
     slack = slack_overview(digest, excluded_action_value="x")
     texts = {

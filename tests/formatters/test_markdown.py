@@ -24,6 +24,10 @@ from tests.formatters.conftest import (
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 
+# The reference writes the Chinese title's date as 2026年02月21日.
+TITLE = {"en": "Daily AI Papers - 2026-02-21", "zh": "Daily AI Papers - 2026年02月21日"}
+
+
 def front_matter(markdown: str) -> tuple[dict[str, object], list[str]]:
     """The parsed front matter (and its keys in order) of a post."""
     assert markdown.startswith("---\n")
@@ -81,7 +85,7 @@ def test_front_matter_keys_and_values(language: Language) -> None:
     names = [digest.topic_names["agentic-rl"], digest.topic_names["efficient-llm"]]
     assert keys == ["title", "published", "description", "tags", "category", "draft"]
     assert data == {
-        "title": "Daily AI Papers - 2026-02-21",
+        "title": TITLE[language],
         "published": date(2026, 2, 21),
         "description": label(language, "description", count=3, topics=join_list(names, language)),
         "tags": names,
@@ -103,7 +107,7 @@ def test_headings_in_order(language: Language) -> None:
     markdown = render_markdown(digest)
     titles = [entry.paper.title for entry in digest.entries]
     assert headings(markdown) == [
-        "# Daily AI Papers - 2026-02-21",
+        f"# {TITLE[language]}",
         f"## {label(language, 'preview')}",
         f"## {label(language, 'papers')}",
         f"### 1. {titles[0]}",
@@ -118,7 +122,7 @@ def test_headings_in_order(language: Language) -> None:
 def test_zh_uses_chinese_labels() -> None:
     markdown = render_markdown(make_digest("zh"))
     for word in ("今日预览", "论文详解", "排除论文说明", "总结", "今日趋势观察", "作者", "链接", "方向",
-                 "核心创新", "实验结果", "关键洞察", "适合场景", "局限性", "必读", "可选", "生成于"):
+                 "核心创新", "实验结果", "关键洞察", "适合场景", "局限性", "必读", "可选", "来源"):
         assert word in markdown
     for word in ("Preview", "Authors", "Core innovation", "Must read", "Generated on"):
         assert word not in markdown
@@ -154,6 +158,10 @@ def test_preview_counts_topics_and_lists_each_paper(language: Language) -> None:
     names = join_list([digest.topic_names["agentic-rl"], digest.topic_names["efficient-llm"]], language)
     assert label(language, "preview_line", count=3, topics=names) in text
     bullets = [line for line in text.splitlines() if line.startswith("- ")]
+    if language == "zh":  # English excerpts in a Chinese post: the line names the topic instead
+        topics = [digest.topic_names[entry.pick.topic] for entry in digest.entries]
+        assert bullets == [f"- **Paper{n}**: {topic}" for n, topic in enumerate(topics, 1)]
+        return
     assert bullets == [
         "- **Paper1**: An invented method that learns invented things.",
         "- **Paper2**: A second, different contribution.",
@@ -282,6 +290,9 @@ def test_no_exclusions_says_so(language: Language) -> None:
 
 def test_summary_table(language: Language) -> None:
     digest = make_digest(language)
+    if language == "zh":  # cards written in Chinese (an LLM's), so the contribution column stays
+        for entry in digest.entries:
+            entry.card = make_card(one_liner="本文提出一种新方法。", core_innovation="本文提出一种新方法。", method="llm")
     text = section(render_markdown(digest), label(language, "summary"))
     assert header_cells(text) == [
         label(language, "paper"),
@@ -300,8 +311,19 @@ def test_summary_table(language: Language) -> None:
         ]
 
 
+def test_chinese_post_without_a_model_says_its_cards_are_english_excerpts() -> None:
+    digest = make_digest("zh")  # the fixture cards are English, as the extractive summarizer's are
+    markdown = render_markdown(digest)
+    papers = section(markdown, "论文详解")
+    assert papers.count("英文原文摘录") >= len(digest.entries)
+    summary = section(markdown, "总结")
+    assert header_cells(summary) == ["论文", "方向", "推荐度"]
+    assert "…" not in summary and "invented" not in summary
+    assert "英文原文摘录" not in render_markdown(make_digest("en"))
+
+
 def test_summary_cuts_a_long_contribution(language: Language) -> None:
-    card = make_card(one_liner="word " * 200)
+    card = make_card(one_liner="word " * 200, method="llm")
     text = section(render_markdown(make_digest(language, entries=[make_entry(1, card=card)])),
                    label(language, "summary"))
     cell = table_rows(text)[0][2]
@@ -314,22 +336,22 @@ def test_trends_section_lists_the_observations(language: Language) -> None:
     bullets = [line[2:] for line in text.splitlines() if line.startswith("- ")]
     assert bullets == trend_observations(digest)
     assert len(bullets) == 4  # the mix, busier, as usual, quieter
-    assert label(language, "trend_up", topic=digest.topic_names["agentic-rl"], today=2, avg7="0.5") in bullets
+    assert any(bullet.startswith(digest.topic_names["agentic-rl"]) for bullet in bullets)
 
 
 def test_trends_without_history(language: Language) -> None:
-    digest = make_digest(language, trends=[TopicTrend(topic="agentic-rl", today=2, avg_7d=0, avg_30d=0)])
+    digest = make_digest(language, trends=[TopicTrend("agentic-rl", picked=2, listed=3)])
     text = section(render_markdown(digest), label(language, "trends"))
     assert label(language, "trend_none") in text
 
 
-def test_footer_names_both_dates(language: Language) -> None:
-    markdown = render_markdown(make_digest(language))
+def test_footer_names_the_list_day_and_source_not_the_build_time(language: Language) -> None:
+    markdown = render_markdown(make_digest(language))  # built 2026-02-21 09:00 UTC
     last = markdown.rstrip("\n").splitlines()[-1]
-    expected = label(language, "footer", generated="2026-02-21 09:00", source="Hugging Face Daily Papers",
-                     list_day="2026-02-20")
+    expected = label(language, "footer", source="Hugging Face Daily Papers", list_day="2026-02-20")
     assert last == "*" + expected.replace("|", "\\|") + "*"
-    assert "2026-02-21" in last and "2026-02-20" in last
+    assert "2026-02-20" in last and "Hugging Face Daily Papers" in last
+    assert "09:00" not in last and "2026-02-21" not in last
     assert markdown.endswith("*\n") and not markdown.endswith("\n\n")
 
 
@@ -342,7 +364,8 @@ def test_no_picks_gives_a_short_post(language: Language) -> None:
     data, _ = front_matter(markdown)
     assert data["description"] == label(language, "description_none")
     assert data["tags"] == []
-    assert headings(markdown) == ["# Daily AI Papers - 2026-02-21", f"## {label(language, 'excluded')}"]
+    assert data["draft"] is True  # a day without picks is not published as a post
+    assert headings(markdown) == [f"# {TITLE[language]}", f"## {label(language, 'excluded')}"]
     none = label(language, "description_none")
     assert f"\n{none[:1].upper()}{none[1:]}\n" in body(markdown)
     assert len(table_rows(section(markdown, label(language, "excluded")))) == 2
@@ -351,7 +374,7 @@ def test_no_picks_gives_a_short_post(language: Language) -> None:
 
 def test_no_picks_and_no_exclusions(language: Language) -> None:
     markdown = render_markdown(make_digest(language, entries=[], exclusions=[], trends=[]))
-    assert headings(markdown) == ["# Daily AI Papers - 2026-02-21"]
+    assert headings(markdown) == [f"# {TITLE[language]}"]
     assert len(markdown.splitlines()) < 20
 
 
@@ -372,7 +395,7 @@ def test_hostile_text_cannot_break_the_tables(language: Language) -> None:
     excluded = table_rows(section(markdown, label(language, "excluded")))
     summary = table_rows(section(markdown, label(language, "summary")))
     assert len(excluded) == 1 and len(excluded[0]) == 2
-    assert len(summary) == 1 and len(summary[0]) == 4
+    assert len(summary) == 1 and len(summary[0]) == (4 if language == "en" else 3)
     assert excluded[0][1] == ("off \\| topic &lt;b&gt;" if language == "en" else "偏离 \\| 方向 &lt;b&gt;")
 
 
@@ -402,7 +425,7 @@ def test_hostile_front_matter_still_parses(language: Language) -> None:
     data, keys = front_matter(render_markdown(digest))
     assert keys == ["title", "published", "description", "tags", "category", "draft"]
     assert data["tags"] == ["--- title: pwned"]
-    assert data["title"] == "Daily AI Papers - 2026-02-21"
+    assert data["title"] == TITLE[language]
 
 
 @pytest.mark.parametrize("title", ["", "   ", "\n\t"])

@@ -46,7 +46,7 @@ def test_digest_overview_lists_each_paper_with_its_card_command() -> None:
         assert f"`paper {entry.paper.arxiv_id}`" in text
     assert "**Excluded papers**: 2 · `excluded 2026-02-20`" in text
     assert "## Trends" in text
-    assert text.rstrip().endswith("*Generated on 2026-02-21 09:00 | Source: Hugging Face Daily Papers (2026-02-20)*")
+    assert text.rstrip().endswith("*Source: Hugging Face Daily Papers, list of 2026-02-20*")
 
 
 def test_digest_overview_in_chinese_and_for_some_topics() -> None:
@@ -57,7 +57,7 @@ def test_digest_overview_in_chinese_and_for_some_topics() -> None:
 
     assert "## 今日预览" in text and "今日共精选 2 篇论文" in text
     assert "_仅限订阅方向：高效大模型、智能体强化学习_" in text
-    assert "## 今日趋势观察" in text and "生成于" in text
+    assert "## 今日趋势观察" in text and "来源：Hugging Face Daily Papers（2026-02-20 列表）" in text
 
 
 def test_a_digest_without_picks_says_so() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import json
 import re
 from typing import Any
@@ -11,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paperwire.bot.models import Card
-from paperwire.formatters.labels import label
+from paperwire.formatters.labels import digest_title, label
 from paperwire.formatters.slack import (
     EXCLUDED_ACTION_ID,
     OPEN_ACTION_PREFIX,
@@ -105,7 +107,7 @@ def test_overview_has_header_preview_lines_and_excluded_button(language: str) ->
     assert_valid(message)
     header = message.blocks[0]
     assert header["type"] == "header"
-    assert header["text"]["text"] == label(language, "title", date="2026-02-21")
+    assert header["text"]["text"] == digest_title(language, date(2026, 2, 21))
     text = section_text(message)
     assert label(language, "preview") in text
     for number, entry in enumerate(digest.entries, start=1):

@@ -112,6 +112,16 @@ def test_card_sections_and_labels(language: str) -> None:
     assert text.index(labels[4]) < text.index(labels[5]) < text.index(labels[6]) < text.index(labels[7])
 
 
+def test_chinese_card_of_english_excerpts_says_so_above_the_fields() -> None:
+    entry = make_entry(1)  # an extractive card: the abstract's English sentences
+    chinese = accepted(render_card(entry, "zh", 1, TOPIC_NAMES["zh"])[0]).text
+    assert "英文原文摘录" in chinese
+    assert chinese.index("英文原文摘录") < chinese.index("核心创新")
+    assert "英文原文摘录" not in accepted(render_card(entry, "en", 1, TOPIC_NAMES["en"])[0]).text
+    written = make_entry(1, card=Card(one_liner="新方法。", core_innovation="本文提出一种新方法。", method="llm"))
+    assert "英文原文摘录" not in accepted(render_card(written, "zh", 1, TOPIC_NAMES["zh"])[0]).text
+
+
 def test_card_omits_fields_the_text_cannot_support() -> None:
     card = Card(one_liner="Only a one-liner here", method="extractive")
     [message] = render_card(make_entry(1, card=card), "en", 1, TOPIC_NAMES["en"])
@@ -176,7 +186,7 @@ def test_overview(language: str) -> None:
     digest = make_digest(language, n_papers=3)
     message = render_overview(digest, excluded_callback=CALLBACK)
     text = accepted(message).text
-    assert text.startswith("Daily AI Papers - 2026-02-21")
+    assert text.startswith("Daily AI Papers - " + ("2026-02-21" if language == "en" else "2026年02月21日"))
     assert ("Preview" if language == "en" else "今日预览") in text
     assert ("Trends" if language == "en" else "今日趋势观察") in text
     for number, entry in enumerate(digest.entries, 1):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from paperwire.bot.models import Language, TopicTrend
 from paperwire.formatters.labels import label
-from paperwire.formatters.text import format_count, join_list, one_line, short_name, shorten, trend_observations
+from paperwire.formatters.text import days_span, format_count, join_list, one_line, short_name, shorten, trend_observations
 from tests.formatters.conftest import make_digest, make_entry
 
 # ---------------------------------------------------------------- one_line
@@ -178,20 +178,41 @@ def test_format_count(value: float, expected: str) -> None:
 # ---------------------------------------------------------------- trend_observations
 
 
+def trend_values(trend: TopicTrend, name: str, language: str = "en") -> dict[str, object]:
+    return {
+        "topic": name, "picked": trend.picked, "listed": trend.listed,
+        "picked_avg": format_count(trend.picked_avg), "listed_avg": format_count(trend.listed_avg),
+        "picked_span": days_span(trend.picked_days, language), "listed_span": days_span(trend.listed_days, language),
+    }
+
+
 def test_trend_observations_mix_then_each_topic(language: Language) -> None:
     digest = make_digest(language)
     names = digest.topic_names
     mix = join_list([f"{names['agentic-rl']} 2", f"{names['efficient-llm']} 1"], language)
+    agents, efficient, world = digest.trends
     assert trend_observations(digest) == [
         label(language, "trend_mix", mix=mix),
-        label(language, "trend_up", topic=names["agentic-rl"], today=2, avg7="0.5", avg30="0.8"),
-        label(language, "trend_line", topic=names["efficient-llm"], today=1, avg7="1.2", avg30="1"),
-        label(language, "trend_down", topic=names["world-models"], today=0, avg7="2", avg30="1.5"),
+        label(language, "trend_up", **trend_values(agents, names["agentic-rl"], language)),
+        label(language, "trend_line", **trend_values(efficient, names["efficient-llm"], language)),
+        label(language, "trend_down", **trend_values(world, names["world-models"], language)),
     ]
 
 
+def test_picks_are_compared_with_picks_and_listed_with_listed() -> None:
+    trend = TopicTrend("agentic-rl", picked=2, listed=9, picked_avg=1.5, listed_avg=4.0, picked_days=6, listed_days=6)
+    line = trend_observations(make_digest("en", trends=[trend]))[-1]
+    assert line == "Agentic RL: 2 picked today (1.5 a day over the 6 list days before), 9 listed (4 a day)"
+    zh = trend_observations(make_digest("zh", trends=[trend]))[-1]
+    assert zh == "智能体强化学习：今日入选 2 篇（此前 6 个列表日日均 1.5 篇），列表 9 篇（日均 4 篇）"
+    one = TopicTrend("agentic-rl", picked=1, listed=2, picked_avg=1.0, listed_avg=2.0, picked_days=1, listed_days=1)
+    assert trend_observations(make_digest("en", trends=[one]))[-1] == (
+        "Agentic RL: 1 picked today (1 a day over the list day before), 2 listed (2 a day)"
+    )
+
+
 def test_trend_observations_without_history(language: Language) -> None:
-    trends = [TopicTrend(topic="agentic-rl", today=2, avg_7d=0, avg_30d=0)]
+    trends = [TopicTrend("agentic-rl", picked=2, listed=4)]
     observations = trend_observations(make_digest(language, trends=trends))
     assert observations[-1] == label(language, "trend_none")
     assert len(observations) == 2  # the mix still says what today holds
@@ -201,20 +222,35 @@ def test_trend_observations_with_no_trends_and_no_picks(language: Language) -> N
     assert trend_observations(make_digest(language, entries=[], trends=[])) == [label(language, "trend_none")]
 
 
+@pytest.mark.parametrize("days", [1, 4])
+def test_few_days_of_history_name_their_number_and_call_nothing_usual(language: Language, days: int) -> None:
+    # 1 picked against 0 would be "busier than usual" with enough history.
+    trends = [TopicTrend("agentic-rl", picked=1, listed=3, picked_avg=0.0, listed_avg=2.0, picked_days=days, listed_days=days)]
+    observations = trend_observations(make_digest(language, trends=trends))
+    name = make_digest(language).topic_names["agentic-rl"]
+    assert observations[1:] == [
+        label(language, "trend_few", days=days),
+        label(language, "trend_line", **trend_values(trends[0], name, language)),
+    ]
+    text = " ".join(observations)
+    assert "usual" not in text.replace(label("en", "trend_few", days=days), "") and "平时" not in text
+    assert "30" not in text and "7 天" not in text  # the window is named by the days stored
+
+
 def test_trend_observations_skip_empty_topics_and_fall_back_to_ids(language: Language) -> None:
     trends = [
-        TopicTrend(topic="agentic-rl", today=0, avg_7d=0, avg_30d=0),
-        TopicTrend(topic="unknown-topic", today=1, avg_7d=1.0, avg_30d=1.0),
+        TopicTrend("agentic-rl", picked=0, listed=0, picked_days=6, listed_days=6),
+        TopicTrend("unknown-topic", picked=1, listed=2, picked_avg=1.0, listed_avg=2.0, picked_days=6, listed_days=6),
     ]
     digest = make_digest(language, entries=[make_entry(1, topic="unknown-topic")], trends=trends)
     assert trend_observations(digest) == [
         label(language, "trend_mix", mix="unknown-topic 1"),
-        label(language, "trend_line", topic="unknown-topic", today=1, avg7="1", avg30="1"),
+        label(language, "trend_line", **trend_values(trends[1], "unknown-topic", language)),
     ]
 
 
 @pytest.mark.parametrize(
-    ("today", "avg7", "key"),
+    ("picked", "average", "key"),
     [
         (3, 1.0, "trend_up"),
         (1, 0.0, "trend_up"),  # new activity in a quiet topic
@@ -223,8 +259,21 @@ def test_trend_observations_skip_empty_topics_and_fall_back_to_ids(language: Lan
         (0, 0.8, "trend_line"),  # too little history to call it quieter
     ],
 )
-def test_trend_thresholds(today: int, avg7: float, key: str) -> None:
-    trends = [TopicTrend(topic="agentic-rl", today=today, avg_7d=avg7, avg_30d=1.0)]
+def test_trend_thresholds(picked: int, average: float, key: str) -> None:
+    trends = [TopicTrend("agentic-rl", picked=picked, listed=5, picked_avg=average, listed_avg=5.0, picked_days=8, listed_days=8)]
     observation = trend_observations(make_digest("en", trends=trends))[-1]
-    name = "Agentic RL"
-    assert observation == label("en", key, topic=name, today=today, avg7=format_count(avg7), avg30="1")
+    assert observation == label("en", key, **trend_values(trends[0], "Agentic RL"))
+
+
+def test_without_curated_history_the_lists_are_compared_with_lists(language: Language) -> None:
+    # An imported archive: many lists stored, no earlier picks.
+    trend = TopicTrend("agentic-rl", picked=1, listed=9, picked_avg=0.0, listed_avg=3.0, picked_days=0, listed_days=12)
+    name = make_digest(language).topic_names["agentic-rl"]
+    observations = trend_observations(make_digest(language, trends=[trend]))
+    assert observations[-1] == label(language, "trend_up_listed", **trend_values(trend, name, language))
+    calm = TopicTrend("agentic-rl", picked=1, listed=3, listed_avg=3.0, listed_days=2)
+    observations = trend_observations(make_digest(language, trends=[calm]))
+    assert observations[1:] == [
+        label(language, "trend_few", days=2),
+        label(language, "trend_line_listed", **trend_values(calm, name, language)),
+    ]

@@ -103,8 +103,9 @@ _DAYS: dict[date, list[tuple[str, str, str, int]]] = {
         (
             "2602.12002",
             "SwarmTalk: Multi-Agent Collaboration through Agent Communication",
-            "We present SwarmTalk, a multi-agent system in which agents coordinate through "
-            "agent communication and role-playing debate.",
+            "We present SwarmTalk, a multi-agent system in which LLM agents coordinate through "
+            "learned agent communication and role-playing debate, trained with multi-agent reinforcement "
+            "learning. SwarmTalk improves team task success by 9 points.",
             22,
         ),
         (

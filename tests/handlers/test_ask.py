@@ -74,9 +74,11 @@ def test_topics_topic_and_trends(capsys: pytest.CaptureFixture[str]) -> None:
     _, trends = run_ask(capsys, "trends 3")
 
     assert "| `world-models` | World Models | 1 |" in topics
-    assert topic.splitlines()[0] == "## World Models: the 30 days to 2026-02-20"
+    # One window for all three: the last N stored list days, stated in the reply.
+    assert "over the last 3 list days (2026-02-18 to 2026-02-20)" in topics
+    assert topic.splitlines()[0] == "## World Models: the last 3 list days (2026-02-18 to 2026-02-20)"
     assert "DreamWorld" in topic and "⭐⭐" in topic
-    assert "2026-02-18 to 2026-02-20 (3 list days)" in trends and "| World Models | 1 | 0.3 |" in trends
+    assert "the last 3 list days (2026-02-18 to 2026-02-20)" in trends and "| World Models | 1 | 0.3 |" in trends
 
 
 @pytest.mark.usefixtures("filled")

@@ -60,7 +60,7 @@ from paperwire.handlers.messages import EN
         ("help", HelpCommand()),
         ("/start", HelpCommand()),
         ("help search", HelpCommand("search")),
-        ("help nothing", HelpCommand()),
+        ("help nothing", HelpCommand(unknown="nothing")),
     ],
 )
 def test_commands(line: str, expected: object) -> None:

@@ -136,7 +136,7 @@ async def test_polling_answers_commands_and_the_menu_is_set_at_start(
         ("/help paper", "paper <arXiv id"),
         ("/today", "Daily AI Papers - 2026-02-21"),
         ("/digest 2026-02-20", "Daily AI Papers - 2026-02-21"),
-        ("/digest@paperwire_test_bot yesterday", "There is no digest before"),
+        ("/digest@paperwire_test_bot yesterday", "There is no digest"),
         ("/digest 2026-13-01", "is not a day"),
         (f"/paper {STORED_PAPER}", "ToolForge-RL"),
         ("/paper ToolForge-RL: Scaling Agentic Reinforcement Learning", "ToolForge-RL"),

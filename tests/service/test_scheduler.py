@@ -7,10 +7,11 @@ import asyncio
 import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from paperwire.bot.app import Services
 from paperwire.bot.delivery.publish import register_configured_chats
@@ -22,6 +23,7 @@ from paperwire.bot.store import outbox
 from paperwire.bot.store.schema import deliveries, digests, list_days
 from paperwire.config.settings import ChatTarget, ScheduleSettings
 from tests.fakes.hf import FakeHF
+from tests.fakes.tcp_proxy import TcpProxy
 from tests.service.conftest import OpenServices, day_items
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -328,3 +330,55 @@ async def test_a_source_that_cannot_be_reached_is_logged_and_tried_again(
             assert retry == WEDNESDAY_NOON + timedelta(seconds=60)
         finally:
             await scheduler.stop()
+
+
+# -- faults: the database away during a build or a planning ---------------------------------
+
+
+async def test_a_failed_build_is_retried_until_it_succeeds_and_shows_meanwhile(
+    services_for: OpenServices, hf: FakeHF, database_url: str
+) -> None:
+    """PostgreSQL cut away (a proxy switched off) during the scheduled build: /healthz and
+    /metrics say so, a retry is scheduled, and once the database is back the build and the
+    planning happen; a chat left unplanned is found and planned."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the outage is a cut connection to PostgreSQL")
+    tuesday = date(2026, 3, 3)
+    hf.days[tuesday] = day_items(tuesday)
+    real = urlsplit(database_url)
+    async with TcpProxy(real.hostname or "127.0.0.1", real.port or 5432) as proxy:
+        url = database_url.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{proxy.port}")
+        async with services_for(schedule=SCHEDULE, database={"url": url}) as services:
+            chats = [ChatTarget(id="-1001"), ChatTarget(id="-1002")]
+            await register_configured_chats(services.db, {"telegram": chats})
+            scheduler = ServiceScheduler(
+                services, platforms=PLATFORMS, clock=Clock(WEDNESDAY_NOON), failure_backoff=(3600.0,)
+            )
+            await scheduler.start(catch_up=False)
+            try:
+                proxy.cut()
+                assert await scheduler.build() is False
+                assert scheduler.status.startswith("error: the build failed 1 time(s), retrying")
+                assert "paperwire_build_failing 1.0" in services.metrics.render().decode()
+                assert scheduler.next_fire_times()[RETRY_JOB] is not None
+
+                proxy.restore()
+                assert await scheduler.build() is True
+                assert scheduler.status.startswith("ok")
+                assert "paperwire_build_failing 0.0" in services.metrics.render().decode()
+                planned = await planned_days(services)
+                assert set(planned) == {("telegram", "-1001"), ("telegram", "-1002")}
+
+                # A planning that stopped half-way (one chat's rows never written) is found and resumed.
+                async with services.db.begin() as connection:
+                    await connection.execute(delete(deliveries).where(deliveries.c.chat_id == "-1002"))
+                await scheduler.check_planned()
+                for _ in range(200):
+                    if ("telegram", "-1002") in await planned_days(services):
+                        break
+                    await asyncio.sleep(0.05)
+                assert await planned_days(services) == planned
+                await scheduler.check_planned()
+                assert scheduler.unplanned == {} and scheduler.status.startswith("ok")
+            finally:
+                await scheduler.stop()

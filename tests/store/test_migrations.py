@@ -72,3 +72,37 @@ async def test_notices_planned_the_old_way_move_to_their_own_table(tmp_path: Pat
     assert [row.list_day for row in notice_rows] == [empty]
     notice = notice_rows[0].id
     assert [tuple(row) for row in rows] == [("1", 1, None, 0), ("1", None, notice, 0), ("2", None, notice, 0)]
+
+
+async def test_papers_stored_before_cleaning_are_cleaned_by_the_upgrade(tmp_path: Path) -> None:
+    """0010 cleans what 0009 stored raw: LaTeX, arXiv's placeholder, a right-to-left override."""
+    path = tmp_path / "raw.sqlite3"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009_llm_spend")
+        connection.execute(
+            text(
+                "INSERT INTO papers (arxiv_id, title, abstract, ai_summary, authors, upvotes, ai_keywords, "
+                "keywords_text, topics, created_at, updated_at) VALUES ('2602.00001', :title, :abstract, NULL, "
+                "'[]', 0, '[]', '', '[]', '2026-02-20 00:00:00', '2026-02-20 00:00:00')"
+            ),
+            {
+                "title": "\u202eSlimCache: \\textsc{Eviction}",
+                "abstract": "We cut memory by 72.6\\%. Code: https://github.com/example/slim{this https URL}.",
+            },
+        )
+    engine.dispose()
+
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.start()
+    try:
+        async with db.connect() as connection:
+            row = (await connection.execute(text("SELECT title, abstract, github_repo FROM papers"))).one()
+    finally:
+        await db.close()
+    assert row.title == "SlimCache: Eviction"
+    assert row.abstract == "We cut memory by 72.6%. Code: https://github.com/example/slim."
+    assert row.github_repo == "https://github.com/example/slim"

@@ -157,3 +157,33 @@ async def test_chat_ids_that_do_not_fit_are_refused(db: Database, platform: str,
     async with db.begin() as connection:
         with pytest.raises(ValueError, match="characters"):
             await upsert_subscription(connection, platform, chat_id)
+
+
+async def test_configured_chats_are_added_changed_removed_and_brought_back(db: Database) -> None:
+    from paperwire.bot.store.subscriptions import REMOVED_FROM_CONFIG, ConfiguredChat, sync_configured_chats
+
+    async with db.begin() as connection:
+        first = await sync_configured_chats(
+            connection, [ConfiguredChat("telegram", "-1"), ConfiguredChat("telegram", "-2", "zh", ["vla"])]
+        )
+        await deactivate(connection, "telegram", "-2", "403: bot was kicked")
+    assert [row.chat_id for row in first.added] == ["-1", "-2"]
+    async with db.begin() as connection:
+        second = await sync_configured_chats(connection, [ConfiguredChat("telegram", "-2", "en", ["vla"])])
+        gone = await get_subscription(connection, "telegram", "-1")
+        kicked = await get_subscription(connection, "telegram", "-2")
+    assert [row.chat_id for row in second.removed] == ["-1"] and [row.chat_id for row in second.changed] == ["-2"]
+    assert gone is not None and not gone.active and gone.deactivated_reason == REMOVED_FROM_CONFIG
+    # A chat switched off by the platform stays off; its language follows the settings.
+    assert kicked is not None and not kicked.active and kicked.language == "en"
+    async with db.begin() as connection:
+        third = await sync_configured_chats(
+            connection, [ConfiguredChat("telegram", "-1"), ConfiguredChat("telegram", "-2", "en", ["vla"])]
+        )
+        back = await get_subscription(connection, "telegram", "-1")
+    assert [row.chat_id for row in third.changed] == ["-1"] and not third.added and not third.removed
+    assert back is not None and back.active and back.deactivated_reason is None
+    async with db.begin() as connection:
+        assert not await sync_configured_chats(
+            connection, [ConfiguredChat("telegram", "-1"), ConfiguredChat("telegram", "-2", "en", ["vla"])]
+        )

@@ -133,6 +133,7 @@ def test_limitations_of_others_are_not_the_papers_limitations() -> None:
         ("A limitation of our approach is its reliance on attention traces.", None),
         ("We leave multilingual evaluation to future work.", None),
         ("SlimCache is still limited to single-GPU serving.", None),
+        ("Despite these results, our cache still struggles with streaming inputs.", None),
     ],
 )
 def test_stated_limitations_are_found(sentence: str, expected: str | None) -> None:
@@ -258,6 +259,39 @@ def test_a_contribution_listed_as_items_leads_with_the_first() -> None:
     assert card.innovation_points == ["We build a merger."]
 
 
+def test_a_contribution_that_answers_the_sentence_before_it_shows_that_sentence() -> None:
+    abstract = (
+        "Caches waste memory. We argue that eviction should follow predicted reuse. "
+        "We introduce SlimCache, a cache that embodies this principle. " + RESULT_1
+    )
+    card = summarize_extractive(paper(abstract))
+    assert card.core_innovation == (
+        "We argue that eviction should follow predicted reuse. We introduce SlimCache, a cache that embodies this principle."
+    )
+
+
+def test_the_main_contribution_comes_before_a_further_one() -> None:
+    abstract = (
+        "Caches waste memory. We tackle this with SlimCache, a cache that evicts by predicted reuse. "
+        + RESULT_1 + " We further introduce SlimCache-Lite, a variant for small GPUs."
+    )
+    card = summarize_extractive(paper(abstract))
+    assert card.core_innovation.startswith("Caches waste memory. We tackle this with SlimCache")
+    assert card.innovation_points == ["We further introduce SlimCache-Lite, a variant for small GPUs."]
+
+
+def test_a_sentence_listing_the_parts_gives_the_points_not_results() -> None:
+    abstract = (
+        CONTRIBUTION + " SlimCache provides three key contributions: (1) a reuse predictor, (2) a slot merger with "
+        "a 2.3x smaller footprint, and (3) an async scheduler. " + RESULT_1
+    )
+    card = summarize_extractive(paper(abstract))
+    assert card.innovation_points == [
+        "A reuse predictor", "A slot merger with a 2.3x smaller footprint", "An async scheduler."
+    ]
+    assert card.results == [RESULT_1]
+
+
 def test_no_sentence_is_shown_twice() -> None:
     abstract = " ".join([CONTRIBUTION, RESULT_1, RESULT_1, RESULT_1, RESULT_1, INSIGHT])
     card = summarize_extractive(paper(abstract))
@@ -274,6 +308,11 @@ def test_takeaways_come_from_the_texts_own_cues() -> None:
     assert card.next_action == "Future work should extend SlimCache to multi-tenant serving."
     assert "https://" not in " ".join(fields(card))  # the code link belongs with the links
     assert summarize_extractive(paper(CONTRIBUTION + " " + RESULT_1)).next_action == ""
+    serves = "SlimCache serves as a testbed for cache eviction research."
+    assert summarize_extractive(paper(" ".join([CONTRIBUTION, RESULT_1, serves]))).fits == serves
+    hope = "We hope SlimCache will be a valuable resource and inspire future work."
+    card = summarize_extractive(paper(" ".join([CONTRIBUTION, RESULT_1, hope])))
+    assert (card.fits, card.next_action) == ("", "")  # the authors' wish is neither
 
 
 # ---------------------------------------------------------------- odd input

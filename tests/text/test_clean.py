@@ -27,6 +27,7 @@ REPO = "https://github.com/example-lab/SlimCache/tree/main/serving"
         (r"a \textbf{\textit{nested}} name", "a nested name"),
         (r"{\em SlimCache} is {\it fast}", "SlimCache is fast"),
         (r"2.3\times faster, p\approx0.4", "2.3× faster, p≈0.4"),
+        ("near 2times speedup, 3 times faster", "near 2× speedup, 3 times faster"),
         (r"cost (\$0.34) per query", "cost ($0.34) per query"),
         (r"we present \ours, which \ours\ improves", "we present ours, which ours improves"),
         (r"na\"{\i}ve and \"Ust\"un and the model\'s output", "naïve and Üstün and the model's output"),
@@ -89,3 +90,10 @@ def test_clean_paper_cleans_every_field_in_place() -> None:
     assert paper.authors == ["Ada Lovelace"]
     assert paper.ai_keywords == ["kv cache"]
     assert paper.organization == "Lab"
+
+
+def test_a_repository_named_in_the_abstract_becomes_the_code_link() -> None:
+    paper = clean_paper(Paper(arxiv_id="2602.00002", title="T", abstract="Code: https://github.com/example-lab/slim-cache."))
+    assert paper.github_repo == "https://github.com/example-lab/slim-cache"
+    kept = clean_paper(Paper(arxiv_id="2602.00003", title="T", abstract="See https://github.com/a/b.", github_repo="c/d"))
+    assert kept.github_repo == "c/d"

@@ -7,8 +7,8 @@
   claim reads only due `pending` rows, in the order of the new index, without checking the
   earlier messages of every candidate.
 
-Revision ID: 0010_outbox_scale
-Revises: 0009_llm_spend
+Revision ID: 0011_outbox_scale
+Revises: 0010_clean_paper_text
 Create Date: 2026-12-04
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_outbox_scale"
-down_revision = "0009_llm_spend"
+revision = "0011_outbox_scale"
+down_revision = "0010_clean_paper_text"
 branch_labels = None
 depends_on = None
 
