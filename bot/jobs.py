@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from paperwire.bot.app import Services, platform_named, renderers
-from paperwire.bot.delivery.publish import Target, plan_publication
+from paperwire.bot.delivery.publish import FIRST_PAGE_CHATS, Target, plan_publication
 from paperwire.bot.models import LANGUAGES, Language
 from paperwire.bot.sources.errors import FutureDateError, SourceError
 from paperwire.bot.store import digests as digest_store
@@ -165,21 +165,32 @@ async def deliver_slot(
     occurrence = occurrence or datetime.now(UTC)
     local_day = occurrence.astimezone(ZoneInfo(slot.zone)).date()
     result = SlotResult()
-    subscribers = await _slot_subscribers(services, slot, occurrence, platforms)
-    if not subscribers:
+    # A first page of the slot's chats, so a large audience's first messages go out before
+    # the rest of it is read.
+    first = await _slot_subscribers(services, slot, occurrence, platforms, limit=FIRST_PAGE_CHATS)
+    if not first:
         return result
     async with services.db.connect() as connection:
         due = await digest_store.due_digest_day(
             connection, published_by=local_day, oldest=local_day - timedelta(days=MAX_DIGEST_AGE_DAYS)
         )
         done = await digest_store.chats_with_day(connection, due) if due is not None else set()
+    early: set[tuple[str, str]] = set()
+    if due is not None and wake is not None:
+        firsts = [_target_of(subscription, services) for subscription in first]
+        firsts = [target for target in firsts if (target.platform, target.chat_id) not in done]
+        await _plan(services, due, firsts, wake, result)
+        early = {(target.platform, target.chat_id) for target in result.planned}
+    subscribers = await _slot_subscribers(services, slot, occurrence, platforms)
     targets = [_target_of(subscription, services) for subscription in subscribers]
     result.list_day = due
     if due is not None:
-        pending = [target for target in targets if (target.platform, target.chat_id) not in done]
-        result.already_done = len(targets) - len(pending)
+        skip = done | early
+        pending = [target for target in targets if (target.platform, target.chat_id) not in skip]
+        result.already_done = len(targets) - len(pending) - len(early)
         if pending:
             await _plan(services, due, pending, wake, result)
+        if pending or early:
             log.info(
                 "slot %s %s: list day %s planned for %d chats, %d messages (%d chats had it)",
                 slot.time, slot.zone, due, len(result.planned), result.messages, result.already_done,
@@ -233,7 +244,7 @@ async def prune_outbox(services: Services, *, now: datetime | None = None) -> in
 
 
 async def _slot_subscribers(
-    services: Services, slot: Slot, occurrence: datetime, platforms: Sequence[str]
+    services: Services, slot: Slot, occurrence: datetime, platforms: Sequence[str], *, limit: int | None = None
 ) -> list[SlotMember]:
     """Active subscriptions of the slot that existed at `occurrence`.
 
@@ -252,6 +263,7 @@ async def _slot_subscribers(
                 default_time=schedule.delivery_time,
                 default_zone=schedule.timezone,
                 created_by=occurrence,
+                limit=limit,
             )
     return chosen
 

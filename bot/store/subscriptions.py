@@ -250,6 +250,7 @@ async def active_in_slot(
     default_time: str,
     default_zone: str,
     created_by: datetime,
+    limit: int | None = None,
 ) -> list[SlotMember]:
     """Active subscriptions delivered at (`delivery_time`, `timezone`), a row without its own
     time or zone taking the defaults; a chat made with /subscribe after `created_by` is not
@@ -264,6 +265,7 @@ async def active_in_slot(
             (subscriptions.c.origin == "config") | (subscriptions.c.created_at <= created_by.astimezone(UTC)),
         )
         .order_by(subscriptions.c.chat_id)
+        .limit(limit)
     )
     return [
         SlotMember(platform, chat_id, list(topics or []), language)
