@@ -28,8 +28,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "bot" / "sample" / f"{LIST_DAY}.j
 
 async def plan_sample_digest(
     db: Database, platform: str, chats: list[str], render: Callable[[Digest], list[dict]]
-) -> tuple[list[int], int]:
-    """Ingest the sample day, build its digest and plan it for every chat; (digest ids, messages a chat)."""
+) -> tuple[list[int], int, list[dict]]:
+    """Ingest the sample day, build its digest and plan it for every chat; (digest ids, messages a chat, payloads)."""
     pipeline = Pipeline(db, load_taxonomy(DEFAULT_TOPICS_FILE), ExtractiveSummarizer())
     await pipeline.ingest(read_file(SAMPLE, LIST_DAY), "sample")
     digest = await pipeline.build(LIST_DAY, "en")
@@ -37,11 +37,12 @@ async def plan_sample_digest(
     payloads = render(digest)
     digest_id = int(digest.stats["digest_id"])
     async with db.begin() as connection:
-        for chat in chats:
-            await outbox.plan_messages(
-                connection, digest_id=digest_id, platform=platform, chat_id=chat, payloads=payloads
-            )
-    return [digest_id], len(payloads)
+        # As `plan_publication` plans: the payloads stored once, every chat's rows in bulk.
+        payload_ids = await outbox.store_payloads(connection, payloads)
+        await outbox.plan_chats(
+            connection, digest_id=digest_id, platform=platform, chats=[(chat, payload_ids) for chat in chats]
+        )
+    return [digest_id], len(payloads), payloads
 
 
 @dataclass

@@ -66,7 +66,7 @@ async def run(args: argparse.Namespace) -> int:
         await db.start()
         try:
             channels = [f"C{number:08d}" for number in range(args.channels)]
-            digest_ids, per_channel = await plan_sample_digest(db, "slack", channels, render_payloads)
+            digest_ids, per_channel, _ = await plan_sample_digest(db, "slack", channels, render_payloads)
             with fake_in_child(_serve_fake, args.rate_per_channel, args.workspace) as child:
                 base_url, bot_token = child.hello
                 settings = SlackSettings(

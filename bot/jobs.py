@@ -15,14 +15,15 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from paperwire.bot.app import Services, platform_named, renderers
-from paperwire.bot.delivery.publish import Target, plan_publication
+from paperwire.bot.delivery.publish import FIRST_PAGE_CHATS, Target, plan_publication
 from paperwire.bot.models import LANGUAGES, Language
 from paperwire.bot.sources.errors import FutureDateError, SourceError
 from paperwire.bot.store import digests as digest_store
 from paperwire.bot.store import notices as notice_store
+from paperwire.bot.store import outbox
 from paperwire.bot.store import papers as paper_store
 from paperwire.bot.store import subscriptions as subscription_store
-from paperwire.bot.store.subscriptions import Subscription
+from paperwire.bot.store.subscriptions import SlotMember, Subscription
 from paperwire.config.settings import ScheduleSettings
 from paperwire.formatters.labels import label
 
@@ -164,21 +165,32 @@ async def deliver_slot(
     occurrence = occurrence or datetime.now(UTC)
     local_day = occurrence.astimezone(ZoneInfo(slot.zone)).date()
     result = SlotResult()
-    subscribers = await _slot_subscribers(services, slot, occurrence, platforms)
-    if not subscribers:
+    # A first page of the slot's chats, so a large audience's first messages go out before
+    # the rest of it is read.
+    first = await _slot_subscribers(services, slot, occurrence, platforms, limit=FIRST_PAGE_CHATS)
+    if not first:
         return result
     async with services.db.connect() as connection:
         due = await digest_store.due_digest_day(
             connection, published_by=local_day, oldest=local_day - timedelta(days=MAX_DIGEST_AGE_DAYS)
         )
         done = await digest_store.chats_with_day(connection, due) if due is not None else set()
+    early: set[tuple[str, str]] = set()
+    if due is not None and wake is not None:
+        firsts = [_target_of(subscription, services) for subscription in first]
+        firsts = [target for target in firsts if (target.platform, target.chat_id) not in done]
+        await _plan(services, due, firsts, wake, result)
+        early = {(target.platform, target.chat_id) for target in result.planned}
+    subscribers = await _slot_subscribers(services, slot, occurrence, platforms)
     targets = [_target_of(subscription, services) for subscription in subscribers]
     result.list_day = due
     if due is not None:
-        pending = [target for target in targets if (target.platform, target.chat_id) not in done]
-        result.already_done = len(targets) - len(pending)
+        skip = done | early
+        pending = [target for target in targets if (target.platform, target.chat_id) not in skip]
+        result.already_done = len(targets) - len(pending) - len(early)
         if pending:
             await _plan(services, due, pending, wake, result)
+        if pending or early:
             log.info(
                 "slot %s %s: list day %s planned for %d chats, %d messages (%d chats had it)",
                 slot.time, slot.zone, due, len(result.planned), result.messages, result.already_done,
@@ -211,43 +223,52 @@ async def unplanned_chats(
 async def _plan(
     services: Services, day: date, targets: list[Target], wake: Callable[[], None] | None, result: SlotResult
 ) -> None:
+    # Planned in pages (a small one first): `wake` after each, so sending starts at once.
     render = renderers(services.settings.digest.empty_day_notice)
-    # The first chat alone, then the rest: sending starts while the others are planned.
-    for batch in (targets[:1], targets[1:]):
-        if not batch:
-            continue
-        plan = await plan_publication(services.pipeline, services.db, day, batch, render)
-        if plan is None:
-            return
-        result.planned.extend(plan.targets)
-        result.messages += plan.rows_added
-        if wake is not None:
-            wake()
+    plan = await plan_publication(services.pipeline, services.db, day, targets, render, on_page=wake)
+    if plan is None:
+        return
+    result.planned.extend(plan.targets)
+    result.messages += plan.rows_added
+
+
+async def prune_outbox(services: Services, *, now: datetime | None = None) -> int:
+    """Drop the payloads of messages closed and planned more than the retention ago (daily)."""
+    days = services.settings.database.outbox_retention_days
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    async with services.db.begin() as connection:
+        dropped = await outbox.drop_old_payloads(connection, cutoff)
+    if dropped:
+        log.info("outbox: dropped %d payloads of messages planned before %s", dropped, cutoff.date())
+    return dropped
 
 
 async def _slot_subscribers(
-    services: Services, slot: Slot, occurrence: datetime, platforms: Sequence[str]
-) -> list[Subscription]:
+    services: Services, slot: Slot, occurrence: datetime, platforms: Sequence[str], *, limit: int | None = None
+) -> list[SlotMember]:
     """Active subscriptions of the slot that existed at `occurrence`.
 
     A chat that subscribed after the slot's time waits for the next one; a chat named in
     the settings is due as soon as it is registered.
     """
     schedule = services.settings.schedule
-    chosen = []
+    chosen: list[SlotMember] = []
     async with services.db.connect() as connection:
         for platform in platforms:
-            for subscription in await subscription_store.active_subscriptions(connection, platform):
-                if slot_of(subscription, schedule) != slot:
-                    continue
-                created = subscription.created_at
-                if subscription.origin != "config" and created is not None and created > occurrence:
-                    continue
-                chosen.append(subscription)
+            chosen += await subscription_store.active_in_slot(
+                connection,
+                platform,
+                delivery_time=slot.time,
+                timezone=slot.zone,
+                default_time=schedule.delivery_time,
+                default_zone=schedule.timezone,
+                created_by=occurrence,
+                limit=limit,
+            )
     return chosen
 
 
-def _target_of(subscription: Subscription, services: Services) -> Target:
+def _target_of(subscription: Subscription | SlotMember, services: Services) -> Target:
     language = subscription.language if subscription.language in LANGUAGES else services.settings.digest.language
     return Target(subscription.platform, subscription.chat_id, language, tuple(sorted(subscription.topics)))  # type: ignore[arg-type]
 
@@ -303,6 +324,7 @@ __all__ = [
     "build_due_digest",
     "deliver_slot",
     "notice_payload",
+    "prune_outbox",
     "slot_of",
     "unplanned_chats",
 ]

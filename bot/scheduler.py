@@ -25,7 +25,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from paperwire.bot.app import Services
-from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot, slot_of, unplanned_chats
+from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot, prune_outbox, slot_of, unplanned_chats
 from paperwire.bot.store import subscriptions as subscription_store
 from paperwire.config.settings import ScheduleSettings, parse_hhmm
 
@@ -258,6 +258,12 @@ class ServiceScheduler:
             except Exception as error:
                 self._build_failed(error)
                 return False
+            try:
+                await prune_outbox(self.services)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # housekeeping must not stop the day's delivery
+                log.exception("scheduler: could not prune the outbox")
         if self.build_error is not None:
             log.info("scheduler: the build succeeded after %d failures", self.build_failures)
         self.build_error, self.build_failures = None, 0

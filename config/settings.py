@@ -74,6 +74,9 @@ class DatabaseSettings(BaseModel):
 
     url: str | None = None
     echo: bool = False
+    # Messages sent or given up longer ago than this keep their outbox row (who got what,
+    # when, its remote id) but lose their payload; checked once a day, at the build.
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("url")
     @classmethod

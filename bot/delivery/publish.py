@@ -1,5 +1,5 @@
-"""Who gets a digest, and planning it into the outbox: one digest per (language, topics), one
-row per message per chat, each chat planned in one transaction.
+"""Who gets a digest, and planning it into the outbox: one digest per (language, topics), its
+rendered messages stored once, one row per message per chat, chats planned in pages.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from paperwire.bot.store.database import Database
 from paperwire.config.settings import ChatTarget
 
 log = logging.getLogger(__name__)
+
+# Chats planned per transaction: small enough that SQLite's write lock is held briefly and
+# workers send the first pages while the rest are planned; the first page is smaller still.
+PAGE_CHATS = 1000
+FIRST_PAGE_CHATS = 100
 
 Renderer = Callable[[Digest], list[dict]]
 """A platform's rendering of a digest into outbox payloads, one per message, in order."""
@@ -94,8 +99,17 @@ async def plan_publication(
     renderers: dict[str, Renderer],
     *,
     write: bool = True,
+    page_chats: int = PAGE_CHATS,
+    first_page_chats: int = FIRST_PAGE_CHATS,
+    on_page: Callable[[], None] | None = None,
 ) -> PublishPlan | None:
     """Build each needed digest once and plan its messages for every target.
+
+    Each distinct (platform, language, topics) is rendered once and its payloads stored
+    once, shared by every chat that gets it; a chat that voted gets its own. Chats are
+    planned in pages, each page one transaction with its rows inserted in batches, and
+    `on_page` is called after each, so sending starts while the rest are planned; a crash
+    between pages leaves the planned pages whole and a rerun plans the rest.
 
     Returns None when the list day has no papers. With `write=False` nothing is planned
     (a dry run); the rendered messages are returned either way.
@@ -103,36 +117,57 @@ async def plan_publication(
     plan = PublishPlan(list_day=list_day)
     digests: dict[tuple[str, tuple[str, ...]], Digest] = {}
     rendered: dict[tuple[str, str, tuple[str, ...]], list[dict]] = {}
+    stored: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
     tastes = await _tastes(pipeline, db, targets)
-    for target in targets:
-        key = (target.language, target.topics)
-        if key not in digests:
-            digest = await pipeline.build(list_day, target.language, target.topics)
-            if digest is None:
-                return None
-            digests[key] = digest
-        digest = digests[key]
-        taste = tastes.get((target.platform, target.chat_id))
-        if taste is not None:
-            # A chat that voted gets its own picks, rendered for it alone.
-            reranker = pipeline.reranker(taste, target.topics)
-            own = await pipeline.build_for_chat(list_day, target.language, target.topics, reranker)
-            payloads = renderers[target.platform](own or digest)
-        else:
-            render_key = (target.platform, target.language, target.topics)
-            if render_key not in rendered:
-                rendered[render_key] = renderers[target.platform](digest)
-            payloads = rendered[render_key]
-        plan.messages[target] = payloads
-        plan.targets.append(target)
-        digest_id = int(digest.stats["digest_id"])
-        if digest_id not in plan.digest_ids:
-            plan.digest_ids.append(digest_id)
-        if write:
+    start, size = 0, max(first_page_chats, 1)
+    while start < len(targets):
+        page = targets[start : start + size]
+        start, size = start + len(page), max(page_chats, 1)
+        # (digest id, platform) -> [(chat id, render key or its own payloads)]
+        rows: dict[tuple[int, str], list[tuple[str, tuple[str, str, tuple[str, ...]] | list[dict]]]] = {}
+        for target in page:
+            key = (target.language, target.topics)
+            if key not in digests:
+                digest = await pipeline.build(list_day, target.language, target.topics)
+                if digest is None:
+                    return None
+                digests[key] = digest
+            digest = digests[key]
+            taste = tastes.get((target.platform, target.chat_id))
+            source: tuple[str, str, tuple[str, ...]] | list[dict]
+            if taste is not None:
+                # A chat that voted gets its own picks, rendered for it alone.
+                reranker = pipeline.reranker(taste, target.topics)
+                own = await pipeline.build_for_chat(list_day, target.language, target.topics, reranker)
+                payloads = source = renderers[target.platform](own or digest)
+            else:
+                source = (target.platform, target.language, target.topics)
+                if source not in rendered:
+                    rendered[source] = renderers[target.platform](digest)
+                payloads = rendered[source]
+            plan.messages[target] = payloads
+            plan.targets.append(target)
+            digest_id = int(digest.stats["digest_id"])
+            if digest_id not in plan.digest_ids:
+                plan.digest_ids.append(digest_id)
+            if payloads:
+                rows.setdefault((digest_id, target.platform), []).append((target.chat_id, source))
+        if write and rows:
             async with db.begin() as connection:
-                plan.rows_added += await outbox.plan_messages(
-                    connection, digest_id=digest_id, platform=target.platform, chat_id=target.chat_id, payloads=payloads
-                )
+                for (digest_id, platform), chats in rows.items():
+                    planned: list[tuple[str, Sequence[int]]] = []
+                    for chat_id, source in chats:
+                        if isinstance(source, list):
+                            planned.append((chat_id, await outbox.store_payloads(connection, source)))
+                            continue
+                        if source not in stored:
+                            stored[source] = await outbox.store_payloads(connection, rendered[source])
+                        planned.append((chat_id, stored[source]))
+                    plan.rows_added += await outbox.plan_chats(
+                        connection, digest_id=digest_id, platform=platform, chats=planned
+                    )
+            if on_page is not None:
+                on_page()
     return plan
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from paperwire.bot.delivery.ratelimit import KeyedPacers, Pacer, SendBudget
 from paperwire.bot.metrics import Metrics
 from paperwire.bot.store import outbox
@@ -122,6 +124,8 @@ def pid_alive(pid: int) -> bool:
 HEARTBEAT_SECONDS = 3.0
 # Consecutive sends to one chat without an answer before the chat is paused.
 PAUSE_AFTER_DOUBTS = 3
+# How long a send's outcome waits for others to be written with it (one commit per batch).
+RECORD_LINGER_SECONDS = 0.25
 # How long a chat that keeps timing out is paused.
 PAUSE_SECONDS = 900.0
 # The wait before the one resend of a message whose answer never came.
@@ -191,6 +195,10 @@ class DeliveryWorker:
         self._write_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._last_heartbeat = 0.0
+        self._payloads: dict[int, dict] = {}  # shared payloads already read, by id
+        self._finished: dict[int, datetime] = {}  # when each held outcome's send ended
+        # Claim when this many sends are free (or nothing is in flight): fewer, larger claims.
+        self.claim_batch = max(1, concurrency // 4)
 
     @property
     def unwritten(self) -> int:
@@ -225,10 +233,19 @@ class DeliveryWorker:
                     pause = await self._database(self._pause_before_next, "read the queue")
                     await self._sleep(stop, pause or self.poll_seconds)
                     continue
-                if self._tasks:
-                    await asyncio.wait(self._tasks, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+                await self._wait_for_room()
         finally:
             await self._drain()
+
+    async def _wait_for_room(self) -> None:
+        """Until `claim_batch` sends are free, everything in flight is done, or a poll passes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.poll_seconds
+        while self._tasks and self.concurrency - len(self._tasks) < self.claim_batch:
+            timeout = deadline - loop.time()
+            if timeout <= 0:
+                return
+            await asyncio.wait(self._tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
 
     async def _start(self) -> bool:
         """Announce this worker, take over the rows of dead workers on this host, apply the policy."""
@@ -296,7 +313,10 @@ class DeliveryWorker:
                 lease_seconds=self.lease_seconds,
                 reclaim_expired=self.in_flight == "resend",
                 digest_ids=digest_ids,
+                payload_cache=self._payloads,
             )
+        if len(self._payloads) > 4096:  # several days' digests; start afresh rather than grow
+            self._payloads.clear()
         for delivery in claimed:
             task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.id}")
             self._tasks.add(task)
@@ -378,27 +398,39 @@ class DeliveryWorker:
         finally:
             self._sending.pop(task, None)
         self._unwritten.append((delivery, outcome))
+        self._finished[delivery.id] = datetime.now(UTC)
+        if not self._write_lock.locked():
+            # Outcomes arriving meanwhile join this one's transaction. Short against the
+            # chat's own gap, so its next message is not held back by it.
+            await asyncio.sleep(min(RECORD_LINGER_SECONDS, self._chat_pacers.get(delivery.chat_id).interval / 2))
         await self._write_held()
 
     async def _write_held(self) -> bool:
-        """Record the held outcomes, oldest first; False when the database would not take them."""
+        """Record the held outcomes, all in one transaction; False when the database would not take them.
+
+        Sends that finish while a batch is written wait for the lock and form the next batch,
+        so a busy worker writes many outcomes per commit and an idle one each at once.
+        """
         async with self._write_lock:
             while self._unwritten:
-                delivery, outcome = self._unwritten[0]
+                batch = list(self._unwritten)
                 try:
-                    await self._record(delivery, outcome, self._chat_pacers.get(delivery.chat_id))
+                    await self._record_batch(batch)
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
                     problem = f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
                     if self.database_error is None:
-                        log.warning("%s: cannot record the outcome of message %d: %s; holding %d outcomes in "
+                        log.warning("%s: cannot record the outcome of %d messages: %s; holding %d outcomes in "
                                     "memory and claiming nothing until the database takes them",
-                                    self.platform, delivery.id, problem, len(self._unwritten))
+                                    self.platform, len(batch), problem, len(self._unwritten))
                     self.database_error = problem
                     return False
-                self._unwritten.pop(0)
-                await self._after_record(delivery, outcome)
+                del self._unwritten[: len(batch)]
+                for delivery, _outcome in batch:
+                    self._finished.pop(delivery.id, None)
+                for delivery, outcome in batch:
+                    await self._after_record(delivery, outcome)
             if self.database_error is not None:
                 log.info("%s: the database is back; every held outcome is recorded", self.platform)
                 self.database_error = None
@@ -407,54 +439,68 @@ class DeliveryWorker:
     def _backoff(self, delivery: Delivery) -> float:
         return min(self.backoff_base * 2 ** max(delivery.attempts - 1, 0), 300.0)
 
-    async def _record(self, delivery: Delivery, outcome: SendOutcome, chat_pacer: Pacer) -> None:
-        platform = self.platform
+    async def _record_batch(self, batch: list[tuple[Delivery, SendOutcome]]) -> None:
+        """Sends in one statement (each chat's next message due when the chat may have it), the
+        rest one by one, all in one transaction."""
+        now = datetime.now(UTC)
+        sent = []
+        for delivery, outcome in batch:
+            if isinstance(outcome, Sent):
+                # The chat may have its next message one gap after this one went out.
+                pause = timedelta(seconds=self._chat_pacers.get(delivery.chat_id).interval)
+                sent.append(outbox.SentMessage(delivery, outcome.remote_id, self._finished.get(delivery.id, now) + pause))
         async with self.db.begin() as connection:
-            match outcome:
-                case Sent(remote_id=remote_id):
-                    # The chat's next message keeps its pace whichever replica sends it.
-                    await outbox.mark_sent(connection, delivery.id, remote_id, next_gap=chat_pacer.interval)
-                    self._chat_doubts.pop(delivery.chat_id, None)
-                    self._count("messages_sent", platform)
-                case InDoubt(reason=reason):
-                    await self._record_doubt(connection, delivery, reason, chat_pacer)
-                case RetryLater(after=after, reason=reason, scope=scope, maybe_delivered=maybe_delivered):
-                    if delivery.attempts >= self.max_attempts:
-                        log.error("%s: giving up on message %d to %s after %d attempts: %s",
-                                  platform, delivery.id, delivery.chat_id, delivery.attempts, reason)
-                        await outbox.fail(connection, delivery.id, reason)
-                        self._count("messages_failed", platform, "attempts")
-                        return
-                    delay = max(after, 0.0) or self._backoff(delivery)
-                    chat_pacer.block_until(delay)
-                    if scope == "platform":
-                        # The account's limit, not the chat's: every send of the account waits.
-                        await self.budget.pause(delay)
-                    retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-                    await outbox.release(
-                        connection, delivery.id, retry_at=retry_at, error=reason, in_doubt=maybe_delivered or None
-                    )
-                    log.info("%s: message %d to %s will be retried in %.1fs: %s",
-                             platform, delivery.id, delivery.chat_id, delay, reason)
-                    self._count("messages_retried", platform, reason.split(":")[0][:40])
-                case ChatGone(reason=reason):
-                    cancelled = await outbox.cancel_chat(connection, platform, delivery.chat_id, reason)
-                    log.warning("%s: chat %s is gone (%s); deactivated, %d messages cancelled",
-                                platform, delivery.chat_id, reason, cancelled)
-                    self._count("chats_deactivated", platform)
-                case ChatMoved(new_chat_id=new_id):
-                    moved = await outbox.move_chat(connection, platform, delivery.chat_id, new_id)
-                    log.info("%s: chat %s moved to %s; %d messages follow it", platform, delivery.chat_id, new_id, moved)
-                case Rejected(reason=reason):
+            await outbox.record_sent(connection, sent)
+            for delivery, outcome in batch:
+                if not isinstance(outcome, Sent):
+                    await self._record(connection, delivery, outcome, self._chat_pacers.get(delivery.chat_id))
+        for item in sent:
+            self._chat_doubts.pop(item.delivery.chat_id, None)
+            self._count("messages_sent", self.platform)
+
+    async def _record(self, connection: AsyncConnection, delivery: Delivery, outcome: SendOutcome, chat_pacer: Pacer) -> None:
+        """One outcome other than `Sent`, in the batch's transaction."""
+        platform = self.platform
+        match outcome:
+            case InDoubt(reason=reason):
+                await self._record_doubt(connection, delivery, reason, chat_pacer)
+            case RetryLater(after=after, reason=reason, scope=scope, maybe_delivered=maybe_delivered):
+                if delivery.attempts >= self.max_attempts:
+                    log.error("%s: giving up on message %d to %s after %d attempts: %s",
+                              platform, delivery.id, delivery.chat_id, delivery.attempts, reason)
                     await outbox.fail(connection, delivery.id, reason)
-                    log.error("%s: message %d to %s refused: %s", platform, delivery.id, delivery.chat_id, reason)
-                    self._count("messages_failed", platform, "rejected")
-                case PlatformStopped(reason=reason):
-                    await outbox.release(connection, delivery.id, retry_at=datetime.now(UTC), error=reason)
-                    if self.stopped_reason is None:
-                        log.critical("%s: STOPPING ALL SENDS: %s. Fix the credentials and restart; "
-                                     "nothing queued is lost.", platform, reason)
-                    self.stopped_reason = reason
+                    self._count("messages_failed", platform, "attempts")
+                    return
+                delay = max(after, 0.0) or self._backoff(delivery)
+                chat_pacer.block_until(delay)
+                if scope == "platform":
+                    # The account's limit, not the chat's: every send of the account waits.
+                    await self.budget.pause(delay)
+                retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+                await outbox.release(
+                    connection, delivery.id, retry_at=retry_at, error=reason, in_doubt=maybe_delivered or None
+                )
+                log.info("%s: message %d to %s will be retried in %.1fs: %s",
+                         platform, delivery.id, delivery.chat_id, delay, reason)
+                self._count("messages_retried", platform, reason.split(":")[0][:40])
+            case ChatGone(reason=reason):
+                cancelled = await outbox.cancel_chat(connection, platform, delivery.chat_id, reason)
+                log.warning("%s: chat %s is gone (%s); deactivated, %d messages cancelled",
+                            platform, delivery.chat_id, reason, cancelled)
+                self._count("chats_deactivated", platform)
+            case ChatMoved(new_chat_id=new_id):
+                moved = await outbox.move_chat(connection, platform, delivery.chat_id, new_id)
+                log.info("%s: chat %s moved to %s; %d messages follow it", platform, delivery.chat_id, new_id, moved)
+            case Rejected(reason=reason):
+                await outbox.fail(connection, delivery.id, reason)
+                log.error("%s: message %d to %s refused: %s", platform, delivery.id, delivery.chat_id, reason)
+                self._count("messages_failed", platform, "rejected")
+            case PlatformStopped(reason=reason):
+                await outbox.release(connection, delivery.id, retry_at=datetime.now(UTC), error=reason)
+                if self.stopped_reason is None:
+                    log.critical("%s: STOPPING ALL SENDS: %s. Fix the credentials and restart; "
+                                 "nothing queued is lost.", platform, reason)
+                self.stopped_reason = reason
 
     async def _record_doubt(self, connection: Any, delivery: Delivery, reason: str, chat_pacer: Pacer) -> None:
         """No answer came: resend once (policy "resend", first doubt), else give it up as in doubt.

@@ -207,6 +207,16 @@ notices = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# A rendered message shared by every chat planned with it: 50,000 chats of one digest point
+# at the same few payload rows instead of holding 50,000 copies.
+delivery_payloads = Table(
+    "delivery_payloads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 deliveries = Table(
     "deliveries",
     metadata,
@@ -217,7 +227,11 @@ deliveries = Table(
     Column("platform", String(16), nullable=False),
     Column("chat_id", String(100), nullable=False),
     Column("message_index", Integer, nullable=False),
-    Column("payload", JSON, nullable=False),
+    # The message: a shared payload row, or (empty-day notices) a payload of its own. Both are
+    # dropped once the row is closed and older than the retention; the row itself stays.
+    Column("payload_id", Integer, ForeignKey("delivery_payloads.id", ondelete="SET NULL")),
+    Column("payload", JSON),
+    # "waiting" until the chat's previous message is sent (or given up), then "pending".
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("not_before", DateTime(timezone=True), nullable=False),
@@ -234,7 +248,9 @@ deliveries = Table(
     UniqueConstraint("notice_id", "platform", "chat_id", "message_index", name="uq_deliveries_notice"),
     CheckConstraint("(digest_id IS NULL) <> (notice_id IS NULL)", name="ck_deliveries_one_parent"),
 )
-Index("ix_deliveries_due", deliveries.c.status, deliveries.c.not_before)
+# A claim walks this index in its own order and reads only the rows it takes.
+Index("ix_deliveries_claim", deliveries.c.platform, deliveries.c.status, deliveries.c.not_before, deliveries.c.id)
+Index("ix_deliveries_payload_id", deliveries.c.payload_id)
 Index("ix_deliveries_chat", deliveries.c.platform, deliveries.c.chat_id)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from paperwire.bot.store import subscriptions
 from paperwire.bot.store.database import Database
-from paperwire.bot.store.schema import deliveries
+from paperwire.bot.store.schema import deliveries, delivery_payloads
 
 
 async def outbox_rows(database_url: str) -> list[dict[str, Any]]:
@@ -18,7 +18,18 @@ async def outbox_rows(database_url: str) -> list[dict[str, Any]]:
     try:
         async with db.connect() as connection:
             order = (deliveries.c.chat_id, deliveries.c.message_index)
-            return [dict(row._mapping) for row in await connection.execute(select(deliveries).order_by(*order))]
+            query = (
+                select(deliveries, delivery_payloads.c.payload.label("shared_payload"))
+                .outerjoin(delivery_payloads, delivery_payloads.c.id == deliveries.c.payload_id)
+                .order_by(*order)
+            )
+            rows = []
+            for row in await connection.execute(query):
+                fields = dict(row._mapping)
+                shared = fields.pop("shared_payload")
+                fields["payload"] = fields["payload"] if fields["payload"] is not None else shared
+                rows.append(fields)
+            return rows
     finally:
         await db.close()
 

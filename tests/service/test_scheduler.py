@@ -19,6 +19,7 @@ from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot
 from paperwire.bot.scheduler import RETRY_JOB, ServiceScheduler, build_trigger, fire_times, last_fire_time, slot_trigger
 from paperwire.bot.sources.files import parse_daily_payload
 from paperwire.bot.store import subscriptions as subscription_store
+from paperwire.bot.store import outbox
 from paperwire.bot.store.schema import deliveries, digests, list_days
 from paperwire.config.settings import ChatTarget, ScheduleSettings
 from tests.fakes.hf import FakeHF
@@ -161,7 +162,7 @@ async def test_a_build_missed_while_down_is_built_and_delivered_once(services_fo
             )  # fmt: skip
             overviews = dict(
                 (await connection.execute(
-                    select(deliveries.c.chat_id, deliveries.c.payload).where(deliveries.c.message_index == 0)
+                    select(deliveries.c.chat_id, outbox.row_payload().label("payload")).where(deliveries.c.message_index == 0)
                 )).all()
             )  # fmt: skip
         # Wednesday's build covers the newest list day (Tuesday); Monday's missed build is not replayed.
@@ -306,7 +307,7 @@ async def test_a_day_without_papers_makes_no_digest_and_a_notice_only_when_asked
         if notice:
             async with services.db.connect() as connection:
                 payloads = list((await connection.execute(
-                    select(deliveries.c.payload).where(deliveries.c.notice_id.is_not(None))
+                    select(outbox.row_payload().label("payload")).where(deliveries.c.notice_id.is_not(None))
                     .order_by(deliveries.c.platform)
                 )).scalars())  # fmt: skip
             assert "2026-03-01" in payloads[0]["text"] and payloads[0]["in_thread"] is False  # slack, in Chinese

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from paperwire.bot.store import outbox
 from paperwire.bot.store.database import Database
 from paperwire.bot.store.outbox import SENDING, SENT
 from paperwire.bot.store.schema import deliveries
@@ -31,7 +32,7 @@ async def outbox_rows(db: Database) -> list[tuple[str, int, str, str]]:
     """(chat id, message index, status, text) of every planned message."""
     async with db.connect() as connection:
         rows = await connection.execute(
-            select(deliveries.c.chat_id, deliveries.c.message_index, deliveries.c.status, deliveries.c.payload).order_by(
+            select(deliveries.c.chat_id, deliveries.c.message_index, deliveries.c.status, outbox.row_payload().label("payload")).order_by(
                 deliveries.c.chat_id, deliveries.c.message_index
             )
         )

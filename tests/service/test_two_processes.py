@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from paperwire.bot.leader import Leadership
+from paperwire.bot.store import outbox
 from paperwire.bot.store.database import Database
 from paperwire.bot.store.outbox import SENT
 from paperwire.bot.store.schema import deliveries, digests
@@ -87,7 +88,7 @@ async def test_two_processes_share_one_database(hf: FakeHF, tmp_path: Path, serv
             await wait_for(all_sent, 30, "every message to be sent", one, two)
             async with db.connect() as connection:
                 digest_rows = (await connection.execute(select(digests.c.list_day, digests.c.language, digests.c.topics_key))).all()
-                planned = (await connection.execute(select(deliveries.c.platform, deliveries.c.chat_id, deliveries.c.payload))).all()
+                planned = (await connection.execute(select(deliveries.c.platform, deliveries.c.chat_id, outbox.row_payload().label("payload")))).all()
         finally:
             await db.close()
 
