@@ -190,9 +190,18 @@ async def test_a_server_error_is_retried(fake: SlackFake, publish_env: dict[str,
 
 
 async def test_dry_run_needs_no_token_and_sends_nothing(
-    fake: SlackFake, publish_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fake: SlackFake,
+    publish_env: dict[str, str],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("PAPERWIRE_SLACK__BOT_TOKEN")
+    # A dry run writes nothing, migrations included: the database exists already, as after
+    # any earlier run (a new SQLite file is read as an empty in-memory database instead).
+    db = Database(database_url)
+    await db.start()
+    await db.close()
 
     assert await publish("--dry-run") == 0
 
