@@ -26,7 +26,6 @@ import asyncio
 import gc
 import logging
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -49,6 +48,7 @@ from paperwire.bot.store import outbox  # noqa: E402
 from paperwire.bot.store.database import Database  # noqa: E402
 from paperwire.config.settings import ChatTarget, Settings  # noqa: E402
 from fanout import LIST_DAY, SAMPLE, fake_in_child, plan_sample_digest  # noqa: E402
+from tests.conftest import reset_postgres  # noqa: E402
 from tests.fakes.telegram import FakeTelegram, RateLimits  # noqa: E402
 
 SLOT = Slot("09:00", "UTC")
@@ -77,16 +77,6 @@ def serve_fake(pipe: Connection, limits: RateLimits) -> None:
     gc.disable()  # see telegram_fanout.py: the fake's own pauses are not Telegram's
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     asyncio.run(serve())
-
-
-async def reset(url: str) -> None:
-    db = Database(url)
-    try:
-        async with db.engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await db.engine.dispose()
 
 
 def peak_rss_mb() -> float:
@@ -149,7 +139,7 @@ async def slot_phase(args: argparse.Namespace, url: str, folder: Path) -> None:
 
 async def claim_phase(args: argparse.Namespace, url: str) -> None:
     if args.database:
-        await reset(url)
+        await reset_postgres(url)
     db = Database(url)
     await db.start()
     try:
@@ -206,7 +196,7 @@ async def run(args: argparse.Namespace) -> int:
         if not args.claims_only:
             url = args.database or f"sqlite+aiosqlite:///{Path(folder) / 'slot.sqlite3'}"
             if args.database:
-                await reset(url)
+                await reset_postgres(url)
             await slot_phase(args, url, Path(folder))
         if args.claims:
             url = args.database or f"sqlite+aiosqlite:///{Path(folder) / 'claims.sqlite3'}"

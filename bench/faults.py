@@ -40,11 +40,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from paperwire.bot.store.database import Database  # noqa: E402
 from paperwire.bot.store.schema import deliveries  # noqa: E402
+from tests.conftest import reset_postgres  # noqa: E402
 from tests.fakes.slack import SlackFake  # noqa: E402
 from tests.fakes.tcp_proxy import TcpProxy  # noqa: E402
 from tests.fakes.telegram import FakeTelegram, RateLimits  # noqa: E402
@@ -141,7 +142,7 @@ class Bench:
         outcome = Outcome(name)
         direct = f"sqlite+aiosqlite:///{self.folder / (name + '.sqlite3')}" if sqlite else self.args.database
         if not sqlite:
-            await empty_postgres(direct)
+            await reset_postgres(direct)
         async with FakeTelegram(limits=RateLimits.off()) as telegram, SlackFake(
             rate_per_channel=float("inf"), rate_per_workspace=float("inf")
         ) as slack:
@@ -241,16 +242,6 @@ class Context:
         finally:
             await engine.dispose()
         return False
-
-
-async def empty_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
 
 
 # -- the faults --------------------------------------------------------------------------------

@@ -13,11 +13,9 @@ measured over the next 20, beside the global picks on the same days); the time t
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import replace

@@ -59,6 +59,7 @@ from paperwire.bot.store.database import Database  # noqa: E402
 from paperwire.config.settings import TelegramSettings  # noqa: E402
 from paperwire.formatters.telegram import TelegramMessage  # noqa: E402
 from fanout import fake_in_child, plan_sample_digest  # noqa: E402
+from tests.conftest import reset_postgres  # noqa: E402
 from tests.fakes.telegram import FakeTelegram, RateLimits  # noqa: E402
 from paperwire.bot.delivery.telegram import FANOUT_CONNECTIONS, fanout_request  # noqa: E402
 
@@ -149,20 +150,6 @@ async def run_replicas(count: int, url: str, settings: TelegramSettings, digest_
     return max(ends) - started
 
 
-async def empty_postgres(url: str) -> None:
-    """A scratch database: emptied first, so every run plans and sends everything."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-
-
 def chat_ids(chats: int, groups: int) -> list[str]:
     """Private chats with a few supergroups spread among them."""
     step = max(chats // max(groups, 1), 1)
@@ -182,7 +169,7 @@ async def run_paperwire(args: argparse.Namespace, chats: list[str], limits: Rate
     with tempfile.TemporaryDirectory() as folder:
         url = args.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
         if url.startswith("postgresql"):
-            await empty_postgres(url)
+            await reset_postgres(url)
         db = Database(url)
         await db.start()
         try:

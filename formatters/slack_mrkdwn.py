@@ -7,7 +7,6 @@ space, then (for text without spaces) a punctuation mark.
 
 from __future__ import annotations
 
-import re
 
 from paperwire.formatters.slack_limits import slack_length
 from paperwire.formatters.text import ELLIPSIS, one_line

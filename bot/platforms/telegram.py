@@ -165,7 +165,7 @@ class TelegramPart(Part):
 async def _close_application(application: Any) -> None:
     """Stop and shut down a PTB application, even one whose start failed half-way."""
     with suppress(Exception):
-        await stop(application)
+        await stop_application(application)
     # An application whose initialize() failed skips its bot's shutdown, leaving its
     # HTTP connections open; the bot's own shutdown is safe to call twice.
     with suppress(Exception):

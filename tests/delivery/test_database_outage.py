@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from paperwire.bot.delivery.worker import DeliveryWorker, SendOutcome, Sent
+from paperwire.bot.delivery.worker import DeliveryWorker, SendOutcome
 from paperwire.bot.store.database import Database
 from paperwire.bot.store.outbox import Delivery
 from tests.delivery.test_worker import ScriptedPlatform, make_digest, plan, statuses
