@@ -10,7 +10,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from paperwire.bot.curation.classify import Classification, classify
@@ -245,6 +245,9 @@ def _rank(
         per_topic[topic] += 1
         stars = 3 if scored.relevance.must >= MUST_THRESHOLD else 2
         picks.append(Pick(scored.paper, topic=topic, score=scored.score, stars=stars, rank=len(picks) + 1))
+    # The must-reads lead the digest; within each level the stronger paper comes first.
+    picks.sort(key=lambda pick: (-pick.stars, pick.rank))
+    picks = [replace(pick, rank=number) for number, pick in enumerate(picks, start=1)]
     exclusions = []
     total = len(ordered)
     for scored, kind, position in misses:

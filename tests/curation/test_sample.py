@@ -103,3 +103,11 @@ def test_picks_of_the_day_before_stay_picked_once(taxonomy: Taxonomy) -> None:
     earlier = {pick.paper.arxiv_id for pick in curated(DAYS[0], taxonomy).picks}
     later = curated(DAYS[1], taxonomy, picked_before=earlier)
     assert not earlier & {pick.paper.arxiv_id for pick in later.picks}
+
+
+def test_the_sample_days_must_reads_lead_its_picks(taxonomy: Taxonomy) -> None:
+    picks = curated(date(2026, 2, 20), taxonomy).picks
+    stars = [pick.stars for pick in picks]
+    assert 2 in stars and 3 in stars  # both levels, so the order below is tested
+    assert stars == sorted(stars, reverse=True)
+    assert [pick.rank for pick in picks] == list(range(1, len(picks) + 1))
