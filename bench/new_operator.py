@@ -76,9 +76,10 @@ def refused_port() -> int:
         return int(probe.getsockname()[1])  # closed again: connecting is refused
 
 
-def offline(runs: int) -> None:
-    port = refused_port()
-    networks = {
+def offline_networks(port: int) -> dict[str, dict[str, str]]:
+    """The ways a network can be down: names that do not resolve, a port that refuses, and
+    the default hosts (this machine reaches no network)."""
+    return {
         "unresolvable hosts": {
             "PAPERWIRE_SOURCES__HF_BASE_URL": "http://huggingface.invalid",
             "PAPERWIRE_SOURCES__ARXIV_BASE_URL": "http://arxiv.invalid",
@@ -89,6 +90,10 @@ def offline(runs: int) -> None:
         },
         "default hosts": {},
     }
+
+
+def offline(runs: int) -> None:
+    networks = offline_networks(refused_port())
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "data"
         built, _ = run(["digest", "--source", "sample"], clean_environment(data), Path(folder))
@@ -162,18 +167,7 @@ async def _lookup_seconds(data: Path, extra: dict[str, str], runs: int) -> tuple
 def offline_in_process(runs: int) -> None:
     import asyncio
 
-    port = refused_port()
-    networks = {
-        "unresolvable hosts": {
-            "PAPERWIRE_SOURCES__HF_BASE_URL": "http://huggingface.invalid",
-            "PAPERWIRE_SOURCES__ARXIV_BASE_URL": "http://arxiv.invalid",
-        },
-        "refused connections": {
-            "PAPERWIRE_SOURCES__HF_BASE_URL": f"http://127.0.0.1:{port}",
-            "PAPERWIRE_SOURCES__ARXIV_BASE_URL": f"http://127.0.0.1:{port}",
-        },
-        "default hosts": {},
-    }
+    networks = offline_networks(refused_port())
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "data"
         built, _ = run(["digest", "--source", "sample"], clean_environment(data), Path(folder))
