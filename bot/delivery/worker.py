@@ -263,8 +263,12 @@ class DeliveryWorker:
                                 self.platform, abandoned)
             if self.resume_paused:
                 resumed = await outbox.resume_paused(connection, self.platform)
+                for chat in resumed:
+                    # Paused for answers that never came: it gets one try, and is paused again
+                    # at the first one that does not come (not after another series of waits).
+                    self._chat_doubts[chat] = max(self.pause_after_doubts - 1, 0)
                 if resumed:
-                    log.info("%s: %d paused messages are due again", self.platform, resumed)
+                    log.info("%s: %d paused chats are due again (one try each)", self.platform, len(resumed))
         self._last_heartbeat = time.monotonic()
         return True
 

@@ -462,12 +462,15 @@ async def pause_chat(connection: AsyncConnection, platform: str, chat_id: str, *
     return result.rowcount or 0
 
 
-async def resume_paused(connection: AsyncConnection, platform: str, digest_ids: list[int] | None = None) -> int:
-    """An operator's rerun: paused rows are due again now (each chat's in order)."""
+async def resume_paused(connection: AsyncConnection, platform: str, digest_ids: list[int] | None = None) -> set[str]:
+    """An operator's rerun: paused rows are due again now (each chat's in order). Returns the chats."""
     where = [deliveries.c.platform == platform, deliveries.c.status == PAUSED]
     if digest_ids is not None:
         where.append(deliveries.c.digest_id.in_(digest_ids))
-    return (await connection.execute(_unpause(*where))).rowcount or 0
+    chats = set((await connection.execute(select(deliveries.c.chat_id).where(*where).distinct())).scalars())
+    if chats:
+        await connection.execute(_unpause(*where))
+    return chats
 
 
 async def heartbeat(connection: AsyncConnection, *, worker: str, platform: str, host: str, pid: int) -> None:

@@ -136,6 +136,34 @@ async def test_a_chat_that_answers_too_slowly_is_paused_and_holds_no_one_back(
     assert "paused" in out and "in doubt:" in out
 
 
+async def test_a_rerun_gives_a_paused_chat_one_try_and_pauses_it_again_at_once(
+    telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """The operator publishes again while -1001 is still too slow: one send there, not another series."""
+    telegram_env(monkeypatch, telegram, database_url, PAPERWIRE_TELEGRAM__ANSWER_TIMEOUT_SECONDS="0.5")
+    telegram.slow_chats[-1001] = 1.5
+    async with asyncio.timeout(90):
+        assert await publish() == 1
+    before = len(telegram.sent_to("-1001"))
+
+    async with asyncio.timeout(90):
+        assert await publish() == 1
+
+    assert len(telegram.sent_to("-1001")) == before + 1
+    assert max(copies(telegram, "-1001").values()) <= 2
+    rows = await outbox_rows(database_url)
+    assert any(row["status"] == "paused" for row in rows if row["chat_id"] == "-1001")
+
+    # Once the chat answers in time, a rerun sends it everything that is left (its exit
+    # status stays 1: the two sends whose answers never came are still in doubt).
+    telegram.slow_chats.clear()
+    async with asyncio.timeout(90):
+        assert await publish() == 1
+    rows = await outbox_rows(database_url)
+    assert {row["status"] for row in rows if row["chat_id"] == "-1001"} <= {"sent", "in_doubt"}
+    assert set(copies(telegram, "-1001")) == set(texts_of(rows, "-1001"))
+
+
 async def test_both_platforms_send_each_message_once(
     telegram: FakeTelegram,
     slack: SlackFake,
