@@ -190,6 +190,7 @@ class DeliveryWorker:
         self._chat_pacers = KeyedPacers(sender.chat_rate)
         self._chat_doubts: dict[str, int] = defaultdict(int)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._room = asyncio.Event()  # set whenever a send task ends
         self._sending: dict[asyncio.Task[None], Delivery] = {}
         self._unwritten: list[tuple[Delivery, SendOutcome]] = []
         self._write_lock = asyncio.Lock()
@@ -245,7 +246,14 @@ class DeliveryWorker:
             timeout = deadline - loop.time()
             if timeout <= 0:
                 return
-            await asyncio.wait(self._tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            # An event set by every ending task, not `asyncio.wait` on the tasks: that adds and
+            # removes a callback on each of the (up to `concurrency`) tasks at every wake.
+            self._room.clear()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._room.wait()
+            except TimeoutError:
+                return
 
     async def _start(self) -> bool:
         """Announce this worker, take over the rows of dead workers on this host, apply the policy."""
@@ -324,8 +332,12 @@ class DeliveryWorker:
         for delivery in claimed:
             task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.id}")
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._task_done)
         return claimed
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._room.set()
 
     async def _idle(self, digest_ids: list[int] | None) -> bool:
         async with self.db.connect() as connection:
