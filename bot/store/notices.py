@@ -41,8 +41,7 @@ async def plan_notice(
         return 0
     now = datetime.now(UTC)
     insert = dialect_insert(connection, deliveries).on_conflict_do_nothing(
-        index_elements=["notice_id", "platform", "chat_id", "message_index"],
-        index_where=deliveries.c.notice_id.isnot(None),
+        index_elements=["notice_id", "platform", "chat_id", "message_index"]
     )
     added = 0
     for (platform, chat_id), payload in payloads.items():
