@@ -41,7 +41,7 @@ from sqlalchemy import text  # noqa: E402
 from paperwire.bot.app import open_services  # noqa: E402
 from paperwire.bot.delivery.publish import register_configured_chats  # noqa: E402
 from paperwire.bot.delivery.telegram import FANOUT_CONNECTIONS, TelegramSender, make_bot, render_payloads  # noqa: E402
-from paperwire.bot.delivery.worker import DeliveryWorker  # noqa: E402
+from paperwire.bot.delivery.worker import DeliveryWorker, fanout_concurrency  # noqa: E402
 from paperwire.bot.jobs import Slot, deliver_slot  # noqa: E402
 from paperwire.bot.sources.files import read_file  # noqa: E402
 from paperwire.bot.store import outbox  # noqa: E402
@@ -107,7 +107,7 @@ async def slot_phase(args: argparse.Namespace, url: str, folder: Path) -> None:
             async with make_bot(settings.telegram, connections=args.connections) as bot:
                 sender = TelegramSender(bot, settings.telegram)
                 worker = DeliveryWorker(
-                    services.db, sender, concurrency=max(64, int(2.5 * sender.platform_rate)), poll_seconds=0.5
+                    services.db, sender, concurrency=fanout_concurrency(sender.platform_rate)
                 )
                 stop = asyncio.Event()
                 sending = asyncio.create_task(worker.run(stop))

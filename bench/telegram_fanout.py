@@ -1,7 +1,7 @@
 """Benchmark the Telegram fan-out: the sample day's digest (overview + 6 cards) to 1,000 chats.
 
     python bench/telegram_fanout.py [--chats 1000] [--groups 20] [--per-bot 100] [--per-chat 5]
-                                    [--per-group-minute 20] [--concurrency 200] [--database URL]
+                                    [--per-group-minute 20] [--concurrency N] [--poll S] [--database URL]
                                     [--replicas 2 --database postgresql+asyncpg://...]
 
 With `--replicas N` (PostgreSQL), N sender processes send the same bot's messages from one
@@ -52,8 +52,14 @@ sys.path.insert(0, str(REPO))
 import psutil  # noqa: E402
 
 from paperwire.bot.delivery.ratelimit import SendBudgets  # noqa: E402
-from paperwire.bot.delivery.telegram import TelegramSender, make_bot, render_payloads, send_message  # noqa: E402
-from paperwire.bot.delivery.worker import DeliveryWorker  # noqa: E402
+from paperwire.bot.delivery.telegram import (  # noqa: E402
+    PACING_HEADROOM,
+    TelegramSender,
+    make_bot,
+    render_payloads,
+    send_message,
+)
+from paperwire.bot.delivery.worker import POLL_SECONDS, DeliveryWorker, fanout_concurrency  # noqa: E402
 from paperwire.bot.store import outbox  # noqa: E402
 from paperwire.bot.store.database import Database  # noqa: E402
 from paperwire.config.settings import TelegramSettings  # noqa: E402
@@ -336,8 +342,10 @@ def main() -> int:
     parser.add_argument("--per-bot", type=int, default=100, help="messages/s per bot (both sides)")
     parser.add_argument("--per-chat", type=int, default=5, help="messages/s per private chat (both sides)")
     parser.add_argument("--per-group-minute", type=int, default=20, help="messages/min per group (both sides)")
-    parser.add_argument("--concurrency", type=int, default=200, help="rows a worker holds at once")
-    parser.add_argument("--poll", type=float, default=0.05, help="worker poll interval, seconds")
+    parser.add_argument("--concurrency", type=int,
+                        help="rows a worker holds at once (default: what `publish` uses at --per-bot)")
+    parser.add_argument("--poll", type=float, default=POLL_SECONDS,
+                        help="worker poll interval, seconds (default: what `publish` uses)")
     parser.add_argument("--connections", type=int, default=FANOUT_CONNECTIONS, help="HTTP connections to the fake")
     parser.add_argument("--database", help="SQLAlchemy URL of a scratch database (its tables are dropped first)")
     parser.add_argument("--replicas", type=int, default=1, help="sender processes sharing the bot (PostgreSQL)")
@@ -349,6 +357,8 @@ def main() -> int:
     parser.add_argument("--reference-retries", type=int, default=5, help="AIORateLimiter max_retries")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
+    if args.concurrency is None:
+        args.concurrency = fanout_concurrency(args.per_bot * PACING_HEADROOM)
     if args.replicas > 1 and not (args.database or "").startswith("postgresql"):
         parser.error("--replicas needs --database postgresql+asyncpg://... (replicas share the budget through it)")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)

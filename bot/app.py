@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from paperwire.bot.archive.reader import ArchiveReader
 from paperwire.bot.curation.taxonomy import Taxonomy, load_taxonomy
 from paperwire.bot.delivery.publish import Renderer
 from paperwire.bot.delivery.ratelimit import SendBudgets
-from paperwire.bot.delivery.worker import ChatHook, DeliveryWorker, Sender
+from paperwire.bot.delivery.worker import ChatHook, DeliveryWorker, Sender, fanout_concurrency
 from paperwire.bot.metrics import Metrics
 from paperwire.bot.models import Digest
 from paperwire.bot.pipeline import Pipeline, PipelineOptions
@@ -213,8 +212,7 @@ def delivery_worker(services: Services, sender: Sender, metrics: Metrics | None 
     settings = services.settings
     in_flight = platform_named(sender.platform).in_flight(settings)
     gone, moved = chat_hooks(services.db)
-    # Enough sends in flight to keep the platform's rate busy while chats wait their turn.
-    options.setdefault("concurrency", max(64, math.ceil(2.5 * sender.platform_rate)))
+    options.setdefault("concurrency", fanout_concurrency(sender.platform_rate))
     account = getattr(sender, "account", None)
     if account is not None:
         options.setdefault("budget", services.budgets.get(account, sender.platform_rate))

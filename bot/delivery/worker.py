@@ -7,6 +7,7 @@ values below; this module decides what each outcome does to the outbox, in one p
 from __future__ import annotations
 
 import asyncio
+import math
 import logging
 import os
 import secrets
@@ -120,6 +121,15 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+# How often a worker looks for due rows when nothing wakes it.
+POLL_SECONDS = 0.5
+
+
+def fanout_concurrency(platform_rate: float) -> int:
+    """Sends a worker holds at once: enough to keep the platform's rate busy while chats wait their turn."""
+    return max(64, math.ceil(2.5 * platform_rate))
+
+
 # How often a worker says it is alive (outbox.WORKER_TIMEOUT_SECONDS says when it is not).
 HEARTBEAT_SECONDS = 3.0
 # Consecutive sends to one chat without an answer before the chat is paused.
@@ -151,7 +161,7 @@ class DeliveryWorker:
         concurrency: int = 64,
         max_attempts: int = 8,
         lease_seconds: float = 120.0,
-        poll_seconds: float = 0.5,
+        poll_seconds: float = POLL_SECONDS,
         backoff_base: float = 1.0,
         drain_grace: float = 5.0,
         on_chat_gone: ChatHook | None = None,
