@@ -94,20 +94,40 @@ class KeyedPacers:
 
 
 # Reserve `:span` seconds of slots (n slots, `interval` apart) from the next free one on; returns
-# how long until the first of them, on the database's clock.
+# the first of them and the time it was taken, both on the database's clock.
 _TAKE_SLOTS = text(
     """
     INSERT INTO send_budgets (account, next_slot)
     VALUES (:account, extract(epoch from clock_timestamp()) + :span)
     ON CONFLICT (account) DO UPDATE
     SET next_slot = greatest(send_budgets.next_slot, extract(epoch from clock_timestamp())) + :span
-    RETURNING next_slot - :span - extract(epoch from clock_timestamp())
+    RETURNING next_slot - :span, extract(epoch from clock_timestamp())
     """
 )
 # Slots reserved with one statement at most (a fan-out has many sends waiting at once).
 MAX_BATCH = 4
-# A send that wakes later than this after its slot takes a new one.
-MIN_LATENESS = 0.02
+# Round trips remembered to place the database's clock on the loop's.
+CLOCK_SAMPLES = 64
+
+
+class ClockOffset:
+    """The database's clock on this process's loop clock, as NTP does it: of the last few
+    round trips, the fastest one tells the offset best (the statement ran within it).
+
+    Placing slots by each reservation's own round trip would move them by however long the
+    answer waited in a busy event loop, and two replicas' slots would bunch over the limit.
+    """
+
+    def __init__(self, samples: int = CLOCK_SAMPLES) -> None:
+        self._samples: deque[tuple[float, float]] = deque(maxlen=samples)  # (round trip, offset)
+
+    def sample(self, sent_at: float, received_at: float, remote_now: float) -> None:
+        round_trip = received_at - sent_at
+        self._samples.append((round_trip, remote_now - (sent_at + received_at) / 2))
+
+    def to_local(self, remote_time: float) -> float:
+        _, offset = min(self._samples)
+        return remote_time - offset
 _PAUSE = text(
     """
     INSERT INTO send_budgets (account, next_slot)
@@ -123,9 +143,10 @@ class DatabaseBudget:
 
     Sends of this process leave one at a time, in order (as with `Pacer`): the first in line
     reserves the next few slots with one autocommitted statement (the row is locked only
-    while the database runs it), on the database's clock, so the replicas' clocks need not
-    agree. A slot missed because the event loop was busy is dropped, never spent late (that
-    would bunch sends over the limit). When the database cannot be reached the slots come
+    while the database runs it), on the database's clock, which each replica places on its own
+    (`ClockOffset`), so the replicas' clocks need not agree. A slot missed by more than an
+    interval because the event loop was busy is dropped, never spent late (that would bunch
+    sends over the limit). When the database cannot be reached the slots come
     from a local pacer, so replies still go out, paced.
     """
 
@@ -139,6 +160,7 @@ class DatabaseBudget:
         self._failing = False
         self._lock = asyncio.Lock()
         self._slots: deque[float] = deque()  # reserved slots, in loop time
+        self._clock = ClockOffset()
         self._queued = 0
 
     async def acquire(self) -> None:
@@ -153,7 +175,7 @@ class DatabaseBudget:
                     if not self._slots:
                         count = min(MAX_BATCH, self._queued + 1)
                         try:
-                            first = await self._reserve(count)
+                            first = await self._reserve(loop, count)
                         except asyncio.CancelledError:
                             raise
                         except Exception as error:
@@ -164,24 +186,27 @@ class DatabaseBudget:
                             await self._local.acquire()
                             return
                         self._failing = False
-                        base = loop.time() + first
-                        self._slots.extend(base + index * self.interval for index in range(count))
+                        self._slots.extend(first + index * self.interval for index in range(count))
                     target = self._slots.popleft()
                     wait = target - loop.time()
                     if wait > 0:
                         await asyncio.sleep(wait)
-                    if loop.time() - target <= max(self.interval, MIN_LATENESS):
+                    if loop.time() - target <= self.interval:
                         return
-                    self._slots.clear()  # missed: the rest are late too; reserve anew from now
+                    # missed (the loop was busy): the next reserved slot may still be on time
         finally:
             if waiting:  # cancelled while in line
                 self._queued -= 1
 
-    async def _reserve(self, count: int) -> float:
+    async def _reserve(self, loop: asyncio.AbstractEventLoop, count: int) -> float:
+        """Reserve `count` slots; returns the first one in loop time."""
+        sent_at = loop.time()
         async with self.db.engine.connect() as connection:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             result = await connection.execute(_TAKE_SLOTS, {"account": self.account, "span": count * self.interval})
-            return float(result.scalar_one())
+            first, database_now = result.one()
+        self._clock.sample(sent_at, loop.time(), float(database_now))
+        return self._clock.to_local(float(first))
 
     async def pause(self, seconds: float) -> None:
         self._local.block_until(seconds)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import pytest
 from sqlalchemy import text
 
-from paperwire.bot.delivery.ratelimit import DatabaseBudget, Pacer, SendBudgets
+from paperwire.bot.delivery.ratelimit import ClockOffset, DatabaseBudget, Pacer, SendBudgets
 from paperwire.bot.store.database import Database
 
 
@@ -42,3 +44,52 @@ async def test_a_pause_holds_every_replica(db: Database) -> None:
     await asyncio.sleep(0.5)
     assert not waiter.done()  # the other replica waits out the 429 too
     waiter.cancel()
+
+
+def test_a_slow_answer_does_not_move_the_database_clock() -> None:
+    clock = ClockOffset()
+    clock.sample(sent_at=10.000, received_at=10.002, remote_now=1000.001)  # a fast round trip
+    clock.sample(sent_at=11.000, received_at=11.060, remote_now=1001.001)  # the answer waited 59 ms
+    assert clock.to_local(1001.5) == pytest.approx(11.5, abs=0.002)
+
+
+async def test_two_replicas_stay_within_the_rate_when_one_hears_back_late(db: Database) -> None:
+    """One replica's event loop is busy 30 ms at a time (as a fan-out's can be), so it hears
+    the database's answers late: its slots must stay where the database put them, not drift
+    into the other replica's."""
+    if db.dialect != "postgresql":
+        pytest.skip("the shared budget lives in PostgreSQL")
+    rate, per_replica = 100.0, 60
+    sent: list[float] = []  # time.monotonic is the loop clock of both replicas
+
+    async def replica(busy: bool) -> None:
+        database = Database(db.url)
+        await database.start()
+        budget = DatabaseBudget(database, "telegram:7", rate)
+
+        async def hog() -> None:
+            while True:
+                time.sleep(0.025)  # the loop does other work and answers nothing meanwhile
+                await asyncio.sleep(0.04)
+
+        async def send() -> None:
+            await budget.acquire()
+            sent.append(time.monotonic())
+
+        hogging = asyncio.ensure_future(hog()) if busy else None
+        try:
+            await asyncio.gather(*(send() for _ in range(per_replica)))
+        finally:
+            if hogging is not None:
+                hogging.cancel()
+            await database.close()
+
+    busy_replica = threading.Thread(target=asyncio.run, args=(replica(busy=True),))
+    busy_replica.start()
+    await replica(busy=False)
+    await asyncio.to_thread(busy_replica.join)
+    assert len(sent) == 2 * per_replica
+    sent.sort()
+    window = 0.1  # no 100 ms holds more sends than the rate allows, give or take one at its edge
+    busiest = max(sum(1 for t in sent[i:] if t < start + window) for i, start in enumerate(sent))
+    assert busiest <= rate * window + 1, f"{busiest} sends in {window} s at {rate}/s"
