@@ -158,6 +158,23 @@ async def open_loop(asker: Asker, lines: list[str], rate: float) -> list[float]:
     return timings
 
 
+async def similarity_recall(db: Database, similar: SimilarityIndex, queries: list[str], ids: list[str]) -> str:
+    """How many of a full scan's 10 nearest papers the cells find, for searches and `related`."""
+    full = SimilarityIndex(db, shipped_model(), cells_from=sys.maxsize)
+    found = wanted = 0
+    for query in queries:
+        exact = {key for key, _ in await full.query(query, 10)}
+        found += len(exact & {key for key, _ in await similar.query(query, 10)})
+        wanted += len(exact)
+    search_recall = found / max(1, wanted)
+    found = wanted = 0
+    for arxiv_id in ids:
+        exact = {key for key, _ in await full.related(arxiv_id, 10) or []}
+        found += len(exact & {key for key, _ in await similar.related(arxiv_id, 10) or []})
+        wanted += len(exact)
+    return f"recall@10 {search_recall:.3f} for searches, {found / max(1, wanted):.3f} for related"
+
+
 async def main(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     scratch = None if args.db or args.database_url else Path(tempfile.mkdtemp(prefix="paperwire-bench-"))
@@ -166,9 +183,13 @@ async def main(args: argparse.Namespace) -> None:
     await db.start()
     try:
         taxonomy = load_taxonomy(DEFAULT_TOPICS_FILE)
-        pipeline = Pipeline(db, taxonomy, ExtractiveSummarizer(), similar=SimilarityIndex(db, shipped_model()))
+        similar = SimilarityIndex(db, shipped_model())
+        pipeline = Pipeline(db, taxonomy, ExtractiveSummarizer(), similar=similar)
         print(f"database: {db.safe_url}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
         await import_archive(Path(args.data), db, pipeline)
+        started = time.perf_counter()
+        await db.refresh_statistics()  # as `paperwire import` does after a bulk load
+        print(f"planner statistics refreshed in {time.perf_counter() - started:.1f} s")
         async with db.connect() as connection:
             days = await paper_store.known_list_days(connection)
             papers = await paper_store.count_papers(connection)
@@ -197,10 +218,16 @@ async def main(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         await asker.ask(f"related {ids[0]}")  # the index loads (and fills in missing vectors) once
         index_load = time.perf_counter() - started
+        started = time.perf_counter()
+        await similar.settled()  # the cells are fitted in the background meanwhile
+        cells_fit = time.perf_counter() - started + index_load
+        recall = await similarity_recall(db, similar, queries, rng.sample(ids, SEARCHES))
         searches = [await timed(lambda line=f"search {query}": asker.ask(line)) for query in queries]
         relateds = [await timed(lambda line=f"related {arxiv_id}": asker.ask(line)) for arxiv_id in rng.sample(ids, SEARCHES)]
         print()
-        print(f"similarity index: first use {index_load:.1f} s (loads every stored vector, computes missing ones)")
+        print(f"similarity index: first use {index_load:.1f} s (loads every stored vector, computes missing ones); "
+              f"cells ready {cells_fit:.1f} s after it")
+        print(f"similarity in cells against a full scan: {recall}")
         print(summary("paper <id> (first ask, card made)", first))
         print(summary("paper <id> (card cached)", again))
         print(summary("search <two words>", searches))

@@ -2,8 +2,10 @@
 
 Vectors are computed once, when a paper is stored, and kept in the database; the index
 loads them on first use and then only what changed since (every `refresh_seconds` at most),
-so a query costs one matrix product over the archive (about 3 ms at 100k papers) and no
-database scan. Papers stored before vectors existed are filled in on first load.
+so a query costs no database scan. Below 20k papers it is one matrix product over the
+archive; above, the vectors are grouped into k-means cells (`Cells`, fitted in a thread in
+the background) and a query scores only the nearest cells and the papers stored since the
+last fit. Papers stored before vectors existed are filled in on first load.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from paperwire.bot.models import Paper
+from paperwire.bot.similar.cells import CELLS_FROM, Cells
 from paperwire.bot.similar.lsa import DIMENSIONS, TextModel
 from paperwire.bot.store import vectors as vector_store
 from paperwire.bot.store.database import Database
@@ -25,6 +28,8 @@ from paperwire.bot.store.database import Database
 log = logging.getLogger(__name__)
 
 BACKFILL_BATCH = 2000
+# Refit the cells once this share of the vectors came after the last fit (they are scanned in full).
+REFIT_SHARE = 0.2
 
 
 class SimilarityIndex:
@@ -37,6 +42,7 @@ class SimilarityIndex:
         *,
         refresh_seconds: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        cells_from: int = CELLS_FROM,
     ) -> None:
         self.db = db
         self.model = model
@@ -52,6 +58,9 @@ class SimilarityIndex:
         self._newest: datetime | None = None
         self._checked_at: float | None = None
         self._lock = asyncio.Lock()
+        self.cells_from = cells_from
+        self._cells: Cells | None = None
+        self._fitting: asyncio.Task[None] | None = None
 
     def vectors_of(self, papers: Sequence[Paper]) -> np.ndarray:
         return self.model.embed_papers(list(papers))
@@ -87,12 +96,48 @@ class SimilarityIndex:
     def _nearest(self, vector: np.ndarray, count: int, exclude: set[str] = frozenset()) -> list[tuple[str, float]]:
         if not len(self._ids) or count <= 0:
             return []
-        scores = self._matrix @ vector
+        if self._cells is None:
+            rows, scores = np.arange(len(self._ids)), self._matrix @ vector
+        else:
+            rows, scores = self._cells.scores(self._matrix, vector)
+            fitted = self._cells.size
+            if fitted < len(self._ids):  # stored since the fit: not in a cell yet
+                rows = np.concatenate([rows, np.arange(fitted, len(self._ids))])
+                scores = np.concatenate([scores, self._matrix[fitted:] @ vector])
         wanted = min(len(scores), count + len(exclude))
         top = np.argpartition(-scores, wanted - 1)[:wanted]
-        ranked = top[np.argsort(-scores[top], kind="stable")]
-        result = [(self._ids[i], float(scores[i])) for i in ranked if self._ids[i] not in exclude]
-        return result[:count]
+        found = [(self._ids[rows[i]], float(scores[i])) for i in top]
+        found.sort(key=lambda hit: (-hit[1], hit[0]))  # equal scores by id, however the rows are grouped
+        return [hit for hit in found if hit[0] not in exclude][:count]
+
+    async def settled(self) -> None:
+        """Wait for a fit of the cells in progress (benchmarks and tests)."""
+        if self._fitting is not None:
+            await asyncio.shield(self._fitting)
+
+    def _fit_if_due(self) -> None:
+        size = len(self._ids)
+        if size < self.cells_from or self._fitting is not None:
+            return
+        if self._cells is not None and size - self._cells.size <= REFIT_SHARE * self._cells.size:
+            return
+        self._fitting = asyncio.ensure_future(self._fit(size))
+        self._fitting.add_done_callback(self._fitted)
+
+    async def _fit(self, size: int) -> None:
+        cells, order = await asyncio.to_thread(_fit_quietly, self._matrix[:size])
+        # Rows are only appended or replaced in place meanwhile: the first `size` stay the fitted ones.
+        self._matrix = np.concatenate([self._matrix[:size][order], self._matrix[size:]])
+        self._ids = [self._ids[i] for i in order] + self._ids[size:]
+        self._position = {arxiv_id: n for n, arxiv_id in enumerate(self._ids)}
+        self._cells = cells
+        log.info("similarity index: %d vectors in %d cells", size, len(cells.centroids))
+
+    def _fitted(self, task: asyncio.Task[None]) -> None:
+        self._fitting = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("similarity index: fitting the cells failed (%s); scanning in full",
+                        type(task.exception()).__name__)
 
     async def _refresh(self) -> None:
         now = self.clock()
@@ -110,6 +155,7 @@ class SimilarityIndex:
             self._merge(fresh.ids, fresh.matrix)
             self._newest = fresh.newest
             self._checked_at = self.clock()
+            self._fit_if_due()
 
     def _merge(self, ids: list[str], matrix: np.ndarray) -> None:
         if not ids:
@@ -138,3 +184,9 @@ class SimilarityIndex:
             total += len(missing)
         if total:
             log.info("computed text vectors for %d stored papers", total)
+
+
+def _fit_quietly(matrix: np.ndarray) -> tuple[Cells, np.ndarray]:
+    """Fit on one core, so the service's event loop keeps the other."""
+    with threadpool_limits(1):
+        return Cells.fit(matrix)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pytest
 
 from paperwire.bot.curation.taxonomy import load_taxonomy
 from paperwire.bot.models import DayPapers, Paper
@@ -73,3 +74,76 @@ def test_blend_keeps_title_matches_first_then_fuses_both_rankings() -> None:
     assert blend_rankings(full_text, similar, 2) == ["a", "c"]
     assert blend_rankings([], [("x", 0.5)], 3) == ["x"]
     assert blend_rankings([], [("x", 0.1)], 3) == []
+
+
+def test_cells_find_the_nearest_vectors_as_a_full_scan_does() -> None:
+    from paperwire.bot.similar.cells import Cells
+
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(60, DIMENSIONS))
+    matrix = (centres[rng.integers(0, 60, 6000)] + rng.normal(scale=0.6, size=(6000, DIMENSIONS))).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    cells, order = Cells.fit(matrix)
+    grouped = matrix[order]
+    assert sorted(order.tolist()) == list(range(6000)) and cells.size == 6000
+    found = 0
+    for query in grouped[rng.choice(6000, 50, replace=False)]:
+        exact = set(np.argsort(-(grouped @ query))[:10].tolist())
+        rows, scores = cells.scores(grouped, query)
+        assert np.allclose(scores, grouped[rows] @ query, atol=1e-5)
+        found += len(exact & set(rows[np.argsort(-scores)[:10]].tolist()))
+    assert found / 500 >= 0.9, f"recall@10 {found / 500:.2f}"
+
+
+TOPIC_WORDS = [
+    ["quantized", "cache", "serving", "memory"], ["speculative", "decoding", "draft", "inference"],
+    ["diffusion", "image", "generation", "prompts"], ["robot", "manipulation", "grasping", "policy"],
+    ["reinforcement", "reward", "reasoning", "math"], ["speech", "audio", "recognition", "voice"],
+]
+
+
+def corpus(count: int, start: int = 0) -> list[Paper]:
+    """Papers on six themes, each with its own mix of the themes' words."""
+    vocabulary = [word for words in TOPIC_WORDS for word in words]
+    papers = []
+    for n in range(start, start + count):
+        words = TOPIC_WORDS[n % len(TOPIC_WORDS)]
+        extra = [vocabulary[(n * k + 5) % len(vocabulary)] for k in (3, 7, 11)]
+        title = f"{words[n % 4]} {words[(n + 1) % 4]} with {extra[0]}"
+        papers.append(paper(f"2602.{n:05d}", title, f"We study {words[2]}, {extra[1]} and {extra[2]}."))
+    return papers
+
+
+def assert_same(found: list[tuple[str, float]] | None, expected: list[tuple[str, float]] | None) -> None:
+    """The same papers with the same scores, but for the float sums' rounding (which can swap
+    two papers of equal score)."""
+    assert found is not None and expected is not None
+    assert sorted((round(score, 4), key) for key, score in found) == sorted(
+        (round(score, 4), key) for key, score in expected
+    )
+    assert [score for _, score in found] == pytest.approx([score for _, score in expected], abs=1e-5)
+
+
+async def test_an_index_in_cells_answers_as_the_full_scan_does(db: Database) -> None:
+    stored = corpus(48)
+    async with db.begin() as connection:
+        await paper_store.upsert_papers(connection, stored)
+    clock = [0.0]
+    exact = SimilarityIndex(db, shipped_model(), clock=lambda: clock[0])
+    await exact.store(stored)
+    in_cells = SimilarityIndex(db, shipped_model(), clock=lambda: clock[0], cells_from=30)
+    await in_cells.related(stored[0].arxiv_id)
+    await in_cells.settled()
+    assert in_cells._cells is not None and in_cells._cells.probes == len(in_cells._cells.centroids)  # every cell probed
+    for one in stored:
+        assert_same(await in_cells.related(one.arxiv_id, 60), await exact.related(one.arxiv_id, 60))
+    assert_same(await in_cells.query("robot grasping policy", 60), await exact.query("robot grasping policy", 60))
+
+    later = corpus(3, start=48)  # stored after the fit: not in a cell, still found
+    async with db.begin() as connection:
+        await paper_store.upsert_papers(connection, later)
+    await exact.store(later)
+    clock[0] += 31
+    for one in later:
+        assert_same(await in_cells.related(one.arxiv_id, 60), await exact.related(one.arxiv_id, 60))
+    assert in_cells._cells.size == 48
