@@ -11,6 +11,7 @@ indexed `search_vector` with `ts_rank_cd`, and for titles the GIN-indexed `title
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -129,20 +130,55 @@ async def _rank_postgres(connection: AsyncConnection, terms: list[str], limit: i
 async def _postgres_phase(
     connection: AsyncConnection, column: str, query: str, limit: int, *, title_match: bool, skip: list[_Ranked] = ()
 ) -> list[_Ranked]:
-    # `column` is one of our two tsvector columns, never user input.
-    # The GIN index finds the matches; ranking is limited to the newest WINDOW of them (arXiv
-    # ids grow with time, and the primary key serves that order), and
-    # only (id, rank) pairs leave the database.
+    # `column` is one of our two tsvector columns, never user input. Only (id, rank) pairs
+    # leave the database. Which matches are ranked:
+    # - words in enough papers: the matches among the newest WALK_ROWS papers (walking the
+    #   primary key newest first, arXiv ids grow with time), at most WINDOW of them;
+    # - rare words, or fewer than WALK_MIN matches on that walk: the newest WINDOW matches
+    #   through the GIN index.
+    # PostgreSQL's planner alone walks the whole table for words in 2% of papers (20k rows,
+    # 90 ms at 100k papers); the GIN index alone reads every match of a common word (70 ms).
     seen = {r.key for r in skip}
-    rows = await connection.execute(
-        text(
-            "SELECT arxiv_id, rank FROM ("
-            f"  SELECT arxiv_id, -ts_rank_cd({column}, query) AS rank"
-            f"  FROM (SELECT arxiv_id, {column} FROM papers, to_tsquery('english', :query) AS q"
-            f"        WHERE {column} @@ q ORDER BY arxiv_id DESC LIMIT :window) AS newest,"
-            "       to_tsquery('english', :query) AS query"
-            ") AS ranked ORDER BY rank LIMIT :limit"
-        ),
-        {"query": query, "window": POSTGRES_WINDOW, "limit": limit + len(seen)},
-    )
+    params = {"query": query, "window": POSTGRES_WINDOW, "walk": WALK_ROWS, "limit": limit + len(seen)}
+    rows: list[Row[Any]] = []
+    if await _worth_walking(connection, column, query):
+        rows = list(await connection.execute(text(_RANK.format(column=column, newest=_WALK.format(column=column))), params))
+    if not rows or rows[0].found < WALK_MIN:
+        rows = list(await connection.execute(text(_RANK.format(column=column, newest=_MATCHES.format(column=column))), params))
     return [_Ranked(row.arxiv_id, float(row.rank), title_match) for row in rows if row.arxiv_id not in seen][:limit]
+
+
+# Papers walked newest first, and the matches among them below which the walk is not enough.
+WALK_ROWS = 3000
+WALK_MIN = 100
+_WALK = (
+    "SELECT arxiv_id FROM (SELECT arxiv_id, {column} FROM papers ORDER BY arxiv_id DESC LIMIT :walk) AS recent"
+    " WHERE {column} @@ to_tsquery('english', :query) ORDER BY arxiv_id DESC LIMIT :window"
+)
+# `arxiv_id || ''` keeps the planner off the primary key: the GIN index finds the matches.
+_MATCHES = (
+    "SELECT arxiv_id FROM papers WHERE {column} @@ to_tsquery('english', :query)"
+    " ORDER BY arxiv_id || '' DESC LIMIT :window"
+)
+_RANK = (
+    "SELECT p.arxiv_id, -ts_rank_cd(p.{column}, to_tsquery('english', :query)) AS rank, count(*) OVER () AS found"
+    " FROM ({newest}) AS newest JOIN papers AS p USING (arxiv_id)"
+    " ORDER BY rank LIMIT :limit"
+)
+
+
+async def _worth_walking(connection: AsyncConnection, column: str, query: str) -> bool:
+    """Whether the newest WALK_ROWS papers likely hold WALK_MIN matches, by the planner's
+    estimate of all matches (rare words skip the walk)."""
+    plan = (
+        await connection.execute(
+            text(f"EXPLAIN (FORMAT JSON) SELECT arxiv_id FROM papers WHERE {column} @@ to_tsquery('english', :query)"),
+            {"query": query},
+        )
+    ).scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    matches = float(plan[0]["Plan"]["Plan Rows"])
+    papers_count = (
+        await connection.execute(text("SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = 'papers'::regclass"))
+    ).scalar_one()
+    return matches * WALK_ROWS >= WALK_MIN * float(papers_count)
