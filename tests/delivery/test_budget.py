@@ -93,3 +93,4 @@ async def test_two_replicas_stay_within_the_rate_when_one_hears_back_late(db: Da
     window = 0.1  # no 100 ms holds more sends than the rate allows, give or take one at its edge
     busiest = max(sum(1 for t in sent[i:] if t < start + window) for i, start in enumerate(sent))
     assert busiest <= rate * window + 1, f"{busiest} sends in {window} s at {rate}/s"
+
