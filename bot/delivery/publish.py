@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # Chats planned per transaction: small enough that SQLite's write lock is held briefly and
 # workers send the first pages while the rest are planned; the first page is smaller still.
 PAGE_CHATS = 1000
+# Rows planned by one publication before the outbox's statistics are refreshed (then at each doubling).
+ANALYZE_FROM_ROWS = 10_000
 FIRST_PAGE_CHATS = 100
 
 Renderer = Callable[[Digest], list[dict]]
@@ -119,6 +121,7 @@ async def plan_publication(
     rendered: dict[tuple[str, str, tuple[str, ...]], list[dict]] = {}
     stored: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
     tastes = await _tastes(pipeline, db, targets)
+    analyzed_at = ANALYZE_FROM_ROWS // 2
     start, size = 0, max(first_page_chats, 1)
     while start < len(targets):
         page = targets[start : start + size]
@@ -166,6 +169,9 @@ async def plan_publication(
                     plan.rows_added += await outbox.plan_chats(
                         connection, digest_id=digest_id, platform=platform, chats=planned
                     )
+            if plan.rows_added >= analyzed_at * 2:  # the outbox doubled: its statistics are stale
+                await db.refresh_outbox_statistics()
+                analyzed_at = plan.rows_added
             if on_page is not None:
                 on_page()
     return plan

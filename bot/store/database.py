@@ -137,6 +137,16 @@ class Database:
         async with self.engine.begin() as connection:
             await connection.execute(text("ANALYZE"))
 
+    async def refresh_outbox_statistics(self) -> None:
+        """ANALYZE the outbox on PostgreSQL after planning many rows, without waiting for
+        autovacuum (a minute at best, never where it is off): with the statistics of an empty
+        table, recording sends took 0.3-4 s at 350k rows and held the fan-out meanwhile.
+        SQLite's planner does well without them, and its ANALYZE would hold the write lock."""
+        if self.dialect != "postgresql":
+            return
+        async with self.engine.begin() as connection:
+            await connection.execute(text("ANALYZE deliveries"))
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()

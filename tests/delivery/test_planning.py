@@ -197,3 +197,18 @@ async def test_a_claim_takes_the_next_message_of_each_chat_only(db: Database, pi
         await outbox.record_sent(connection, [outbox.SentMessage(item, "1") for item in claimed[:2]])
         again = await outbox.claim_due(connection, platform="test", worker="w", limit=100)
     assert sorted((item.chat_id, item.message_index) for item in again) == [("chat000", 1), ("chat001", 1)]
+
+
+async def test_a_large_planning_refreshes_the_outbox_statistics(db: Database, pipeline: Pipeline) -> None:
+    """PostgreSQL plans the claims and the recording of sends from the outbox's statistics: a
+    planning that doubles the outbox refreshes them, autovacuum or not."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite's planner does without statistics")
+    targets = [Target("test", f"chat{number:05d}", "en", ()) for number in range(1600)]  # type: ignore[arg-type]
+    plan = await plan_publication(pipeline, db, SAMPLE_DAY, targets, {"test": render_payloads}, page_chats=400)
+    assert plan is not None and plan.rows_added >= 10_000
+    async with db.connect() as connection:
+        estimate = (
+            await connection.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'deliveries'::regclass")
+        ).scalar_one()
+    assert estimate >= 10_000 / 2, "the statistics still describe an empty outbox"
