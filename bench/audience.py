@@ -38,10 +38,9 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import text  # noqa: E402
 
-from paperwire.bot.app import open_services  # noqa: E402
+from paperwire.bot.app import delivery_worker, open_services  # noqa: E402
 from paperwire.bot.delivery.publish import register_configured_chats  # noqa: E402
 from paperwire.bot.delivery.telegram import FANOUT_CONNECTIONS, TelegramSender, make_bot, render_payloads  # noqa: E402
-from paperwire.bot.delivery.worker import DeliveryWorker, fanout_concurrency  # noqa: E402
 from paperwire.bot.jobs import Slot, deliver_slot  # noqa: E402
 from paperwire.bot.sources.files import read_file  # noqa: E402
 from paperwire.bot.store import outbox  # noqa: E402
@@ -62,8 +61,11 @@ def serve_fake(pipe: Connection, limits: RateLimits) -> None:
 
     async def serve() -> None:
         async with FakeTelegram(limits=limits) as fake:
+            stalls = [0.0]
+            watching = asyncio.create_task(watch_loop(stalls))
             pipe.send((fake.base_url, fake.token))
             await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+            watching.cancel()
             times = sorted(message["at"] for message in fake.sent)
             pipe.send(
                 {
@@ -71,12 +73,25 @@ def serve_fake(pipe: Connection, limits: RateLimits) -> None:
                     "first_at": times[0] if times else 0.0,
                     "last_at": times[-1] if times else 0.0,
                     "too_many_requests": fake.too_many_requests,
+                    "limited_by": dict(fake.limited_by),
+                    "stall": stalls[0],
+                    "limited_at": [at + time.time() - fake.clock() - times[0] for at in fake.rate_limited_at]
+                    if times else [],
                 }
             )
 
     gc.disable()  # see telegram_fanout.py: the fake's own pauses are not Telegram's
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     asyncio.run(serve())
+
+
+async def watch_loop(stalls: list[float]) -> None:
+    """Keep the longest time the event loop answered late in the last element of `stalls`."""
+    tick = 0.005
+    while True:
+        started = time.perf_counter()
+        await asyncio.sleep(tick)
+        stalls[-1] = max(stalls[-1], time.perf_counter() - started - tick)
 
 
 def peak_rss_mb() -> float:
@@ -106,11 +121,11 @@ async def slot_phase(args: argparse.Namespace, url: str, folder: Path) -> None:
             registered = time.perf_counter() - started
             async with make_bot(settings.telegram, connections=args.connections) as bot:
                 sender = TelegramSender(bot, settings.telegram)
-                worker = DeliveryWorker(
-                    services.db, sender, concurrency=fanout_concurrency(sender.platform_rate)
-                )
+                worker = delivery_worker(services, sender)  # as `publish` makes it: the shared budget
                 stop = asyncio.Event()
                 sending = asyncio.create_task(worker.run(stop))
+                stalls = [0.0, 0.0]  # the event loop's longest stall while planning, and after
+                watching = asyncio.create_task(watch_loop(stalls))
                 fired_at = time.time()
                 started = time.perf_counter()
                 result = await deliver_slot(
@@ -118,9 +133,11 @@ async def slot_phase(args: argparse.Namespace, url: str, folder: Path) -> None:
                 )
                 planned = time.perf_counter() - started
                 rss = peak_rss_mb()
+                stalls.append(0.0)
                 await asyncio.sleep(max(args.send_seconds - planned, 0))
                 stop.set()
                 await sending
+                watching.cancel()
             async with services.db.connect() as connection:
                 counts = await outbox.status_counts(connection)
     fake = child.report
@@ -133,7 +150,12 @@ async def slot_phase(args: argparse.Namespace, url: str, folder: Path) -> None:
     print(f"peak RSS             {rss:.0f} MB after planning   (target < 300 MB)")
     print(f"first message        {first:.2f} s after the slot fired   (target < 2 s)")
     print(f"fan-out              {fake['sent']} messages in the first {args.send_seconds:g} s; "
-          f"{rate:.1%} of {args.per_bot:g}/s first to last   (target >= 95%); 429 answers {fake['too_many_requests']}")
+          f"{rate:.1%} of {args.per_bot:g}/s first to last   (target >= 95%); 429 answers {fake['too_many_requests']} "
+          f"(by limit: {fake['limited_by'] or '-'}; at {', '.join(f'{at:.1f}' for at in fake['limited_at']) or '-'} s "
+          f"after the first message)")
+    print(f"event loop           longest stall {stalls[1] * 1000:.0f} ms while planning, "
+          f"{stalls[-1] * 1000:.0f} ms after (a send held that long bunches with the next ones); "
+          f"the fake's: {fake['stall'] * 1000:.0f} ms (it stamps what it reads late as arriving together)")
     print(f"outbox after         {dict(sorted(counts.items()))}")
 
 
