@@ -6,7 +6,8 @@ so each phase ranks at most the newest `SEARCH_WINDOW` matches: a rare query is 
 full, a common one among its newest matches (a digest reader's archive is read newest-first).
 Title matches come first, found by a title-only phase, so an old paper whose title holds
 the words is still found. SQLite uses FTS5 with bm25 and a rowid window; PostgreSQL the GIN-
-indexed `search_vector` with `ts_rank_cd`, and for titles the GIN-indexed `title_vector`.
+indexed `search_vector` with `ts_rank_cd`, and for titles the GIN-indexed `title_vector`, its
+window being the matches among the newest 3000 papers when they hold enough (`_postgres_phase`).
 """
 
 from __future__ import annotations
