@@ -15,20 +15,15 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from paperwire.bot.cli import main
+from tests.delivery.publishing import CHATS, MESSAGES, PUBLISH, REPO, publish, telegram_env
 from tests.delivery.stored import outbox_rows, texts_of
 from tests.fakes.slack import SlackFake
 from tests.fakes.telegram import FakeTelegram, RateLimits
 
-REPO = Path(__file__).resolve().parents[2]
-CHATS = ["-1001", "-1002", "4242"]
 CHANNELS = ["C1", "C2"]
-PUBLISH = ["publish", "--source", "sample", "--date", "2026-02-20"]
-MESSAGES = 7  # the sample day: the overview and six cards
 
 
 @pytest.fixture
@@ -43,20 +38,6 @@ async def slack() -> AsyncIterator[SlackFake]:
         yield server
 
 
-def telegram_env(monkeypatch: pytest.MonkeyPatch, fake: FakeTelegram, database_url: str, **extra: str) -> None:
-    values = {
-        "PAPERWIRE_TELEGRAM__TOKEN": fake.token,
-        "PAPERWIRE_TELEGRAM__BASE_URL": fake.base_url,
-        "PAPERWIRE_TELEGRAM__CHATS": '["-1001", "-1002", "4242"]',
-        "PAPERWIRE_TELEGRAM__RATE_PER_BOT": "1000",
-        "PAPERWIRE_TELEGRAM__RATE_PER_PRIVATE_CHAT": "200",
-        "PAPERWIRE_TELEGRAM__RATE_PER_GROUP_PER_MINUTE": "12000",
-        "PAPERWIRE_DATABASE__URL": database_url,
-    } | extra
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-
-
 def slack_env(monkeypatch: pytest.MonkeyPatch, fake: SlackFake, database_url: str) -> None:
     values = {
         "PAPERWIRE_SLACK__BOT_TOKEN": fake.bot_token,
@@ -69,9 +50,6 @@ def slack_env(monkeypatch: pytest.MonkeyPatch, fake: SlackFake, database_url: st
     for name, value in values.items():
         monkeypatch.setenv(name, value)
 
-
-async def publish(*extra: str) -> int:
-    return await asyncio.to_thread(main, [*PUBLISH, *extra])
 
 
 def copies(fake: FakeTelegram, chat: str) -> Counter[str]:

@@ -13,7 +13,6 @@ import os
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -36,14 +35,12 @@ from paperwire.bot.delivery.worker import ChatGone, ChatMoved, InDoubt, Platform
 from paperwire.bot.store.outbox import Delivery
 from paperwire.config.settings import TelegramSettings
 from paperwire.formatters.telegram import TelegramMessage
+from tests.delivery.publishing import CHATS, MESSAGES, PUBLISH, REPO, publish, telegram_env
 from tests.delivery.stored import expire_leases, outbox_rows, subscription_of, texts_of
 from tests.fakes.digests import make_card, make_digest, make_entry, make_paper
 from tests.fakes.telegram import FakeTelegram, RateLimits
 
-REPO = Path(__file__).resolve().parents[2]
-CHATS = ["-1001", "-1002", "4242"]
-PUBLISH = ["publish", "--source", "sample", "--date", "2026-02-20"]
-MESSAGES_PER_CHAT = 7  # the sample day: the overview and six cards
+MESSAGES_PER_CHAT = MESSAGES
 
 
 @pytest.fixture
@@ -54,23 +51,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 def publish_env(monkeypatch: pytest.MonkeyPatch, fake: FakeTelegram, database_url: str) -> dict[str, str]:
-    """Settings for `paperwire publish` against the fake; rates raised so tests run fast."""
-    values = {
-        "PAPERWIRE_TELEGRAM__TOKEN": fake.token,
-        "PAPERWIRE_TELEGRAM__BASE_URL": fake.base_url,
-        "PAPERWIRE_TELEGRAM__CHATS": '["-1001", "-1002", "4242"]',
-        "PAPERWIRE_TELEGRAM__RATE_PER_BOT": "1000",
-        "PAPERWIRE_TELEGRAM__RATE_PER_PRIVATE_CHAT": "200",
-        "PAPERWIRE_TELEGRAM__RATE_PER_GROUP_PER_MINUTE": "12000",
-        "PAPERWIRE_DATABASE__URL": database_url,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
-
-
-async def publish(*extra: str) -> int:
-    return await asyncio.to_thread(main, [*PUBLISH, *extra])
+    return telegram_env(monkeypatch, fake, database_url)
 
 
 # ---------------------------------------------------------------- publish end to end
