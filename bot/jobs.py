@@ -34,6 +34,8 @@ LOOKBACK_DAYS = 7
 # A delivery never sends a digest published longer ago than this (a chat that subscribes
 # during a long holiday does not get a stale digest as its first message).
 MAX_DIGEST_AGE_DAYS = 7
+# A slot's subscribers are read this many at a time (each page a short pause of the loop).
+SUBSCRIBER_PAGE = 5000
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -246,25 +248,35 @@ async def prune_outbox(services: Services, *, now: datetime | None = None) -> in
 async def _slot_subscribers(
     services: Services, slot: Slot, occurrence: datetime, platforms: Sequence[str], *, limit: int | None = None
 ) -> list[SlotMember]:
-    """Active subscriptions of the slot that existed at `occurrence`.
+    """Active subscriptions of the slot that existed at `occurrence`, at most `limit` a platform.
 
     A chat that subscribed after the slot's time waits for the next one; a chat named in
-    the settings is due as soon as it is registered.
+    the settings is due as soon as it is registered. Read in pages, so a large audience does
+    not hold the event loop (and the first chats' sends) while it is read.
     """
     schedule = services.settings.schedule
     chosen: list[SlotMember] = []
-    async with services.db.connect() as connection:
-        for platform in platforms:
-            chosen += await subscription_store.active_in_slot(
-                connection,
-                platform,
-                delivery_time=slot.time,
-                timezone=slot.zone,
-                default_time=schedule.delivery_time,
-                default_zone=schedule.timezone,
-                created_by=occurrence,
-                limit=limit,
-            )
+    for platform in platforms:
+        taken, after = 0, None
+        while limit is None or taken < limit:
+            size = SUBSCRIBER_PAGE if limit is None else min(SUBSCRIBER_PAGE, limit - taken)
+            async with services.db.connect() as connection:
+                page = await subscription_store.active_in_slot(
+                    connection,
+                    platform,
+                    delivery_time=slot.time,
+                    timezone=slot.zone,
+                    default_time=schedule.delivery_time,
+                    default_zone=schedule.timezone,
+                    created_by=occurrence,
+                    limit=size,
+                    after=after,
+                )
+            chosen += page
+            taken += len(page)
+            if len(page) < size:
+                break
+            after = page[-1].chat_id
     return chosen
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 
 from paperwire.bot.app import Services
 from paperwire.bot.delivery.publish import register_configured_chats
+from paperwire.bot import jobs
 from paperwire.bot.jobs import Slot, build_due_digest, deliver_slot
 from paperwire.bot.scheduler import RETRY_JOB, ServiceScheduler, build_trigger, fire_times, last_fire_time, slot_trigger
 from paperwire.bot.sources.files import parse_daily_payload
@@ -277,6 +278,27 @@ async def test_a_double_fire_is_harmless(services_for: OpenServices, hf: FakeHF)
         per_chat = {days[tuesday] for days in planned.values()}
         assert len(per_chat) == 1
         assert await count(one, deliveries) == 5 * per_chat.pop()
+
+
+async def test_a_slot_read_in_pages_plans_every_chat_once(
+    services_for: OpenServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tuesday = date(2026, 3, 3)
+    monkeypatch.setattr(jobs, "FIRST_PAGE_CHATS", 2)
+    monkeypatch.setattr(jobs, "SUBSCRIBER_PAGE", 3)
+    async with services_for(schedule=SCHEDULE) as services:
+        await store_day(services, tuesday)
+        telegram = [ChatTarget(id=str(-1000 - n)) for n in range(11)]
+        await register_configured_chats(services.db, {"telegram": telegram, "slack": [ChatTarget(id=f"C{n}") for n in range(3)]})
+        wakes = []
+        result = await deliver_slot(
+            services, Slot("09:00", "UTC"), occurrence=WEDNESDAY_NOON, platforms=PLATFORMS, wake=lambda: wakes.append(1)
+        )
+        planned = await planned_days(services)
+        assert sorted(planned) == sorted([("telegram", chat.id) for chat in telegram] + [("slack", f"C{n}") for n in range(3)])
+        assert len(result.planned) == 14 and len({(t.platform, t.chat_id) for t in result.planned}) == 14
+        assert len({days[tuesday] for days in planned.values()}) == 1  # every chat its whole digest, once
+        assert wakes  # the first page was planned (and sending woken) before the rest was read
 
 
 # -- days without papers -------------------------------------------------------------------
