@@ -41,7 +41,8 @@ async def plan_notice(
         return 0
     now = datetime.now(UTC)
     insert = dialect_insert(connection, deliveries).on_conflict_do_nothing(
-        index_elements=["notice_id", "platform", "chat_id", "message_index"]
+        index_elements=["notice_id", "platform", "chat_id", "message_index"],
+        index_where=deliveries.c.notice_id.isnot(None),
     )
     added = 0
     for (platform, chat_id), payload in payloads.items():

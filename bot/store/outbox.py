@@ -22,7 +22,7 @@ from sqlalchemy import JSON, bindparam, case, delete, exists, func, insert, null
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paperwire.bot.store.papers import dialect_insert
-from paperwire.bot.store.schema import deliveries, delivery_payloads, delivery_workers
+from paperwire.bot.store.schema import deliveries, delivery_payloads, delivery_workers, digests
 
 PENDING, SENDING, SENT, FAILED, CANCELLED, ABANDONED, IN_DOUBT, PAUSED, WAITING = (
     "pending",
@@ -68,6 +68,10 @@ class SentMessage:
     delivery: Delivery
     remote_id: str | None
     next_due: datetime | None = None
+
+
+class MissingParent(LookupError):
+    """Rows were to be planned for a digest or a payload that is not stored."""
 
 
 def row_payload() -> Any:
@@ -123,13 +127,16 @@ async def plan_chats(
 
     Chats with the same payloads are planned together, a few thousand rows per statement.
     Returns rows added. A chat's first message is due at `not_before` (default now), the
-    rest wait for the message before them.
+    rest wait for the message before them. Raises MissingParent, planning nothing, when the
+    digest or a payload is not stored.
     """
     now = _now()
     groups: dict[tuple[int, ...], list[str]] = {}
     for chat_id, payload_ids in chats:
         if payload_ids:
             groups.setdefault(tuple(payload_ids), []).append(chat_id)
+    if groups:
+        await _hold_parents(connection, digest_id, {payload_id for ids in groups for payload_id in ids})
     sql = _PLAN_POSTGRESQL if connection.dialect.name == "postgresql" else _PLAN_SQLITE
     moment = deliveries.c.not_before.type
     statement = text(sql).bindparams(bindparam("due", type_=moment), bindparam("now", type_=moment))
@@ -150,6 +157,19 @@ async def plan_chats(
             )
             added += result.rowcount or 0
     return added
+
+
+async def _hold_parents(connection: AsyncConnection, digest_id: int, payload_ids: set[int]) -> None:
+    """Check that the rows' digest and payloads exist and keep them from being deleted until
+    the transaction ends: what the dropped foreign keys did for every row (migration 0012),
+    once for all the rows of a call."""
+    digest = select(digests.c.id).where(digests.c.id == digest_id).with_for_update(key_share=True)
+    if (await connection.execute(digest)).first() is None:
+        raise MissingParent(f"no digest {digest_id} to plan messages for")
+    stored = select(delivery_payloads.c.id).where(delivery_payloads.c.id.in_(payload_ids))
+    found = {row.id for row in await connection.execute(stored.with_for_update(key_share=True))}
+    if missing := sorted(payload_ids - found):
+        raise MissingParent(f"no stored payload {', '.join(map(str, missing))} to plan messages with")
 
 
 async def plan_messages(

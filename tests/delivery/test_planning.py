@@ -17,7 +17,7 @@ from paperwire.bot.sources.files import read_file
 from paperwire.bot.store import outbox
 from paperwire.bot.store import subscriptions as subscription_store
 from paperwire.bot.store.database import Database
-from paperwire.bot.store.schema import deliveries, delivery_payloads
+from paperwire.bot.store.schema import deliveries, delivery_payloads, digests
 from paperwire.bot.summarize.extractive import ExtractiveSummarizer
 from paperwire.config.settings import DEFAULT_TOPICS_FILE, ChatTarget
 from tests.delivery.test_worker import ScriptedPlatform, run_until_idle, worker
@@ -142,6 +142,24 @@ async def _statuses(db: Database, chat_id: str) -> dict[str, int]:
         return {status: count for status, count in rows}
 
 
+async def _dangling_links(db: Database) -> tuple[int, int]:
+    """Rows pointing at a payload or a digest that does not exist."""
+    async with db.connect() as connection:
+        no_payload = await connection.scalar(
+            select(func.count()).where(
+                deliveries.c.payload_id.isnot(None),
+                ~select(delivery_payloads.c.id).where(delivery_payloads.c.id == deliveries.c.payload_id).exists(),
+            )
+        )
+        no_digest = await connection.scalar(
+            select(func.count()).where(
+                deliveries.c.digest_id.isnot(None),
+                ~select(digests.c.id).where(digests.c.id == deliveries.c.digest_id).exists(),
+            )
+        )
+    return int(no_payload or 0), int(no_digest or 0)
+
+
 async def test_old_payloads_are_dropped_and_the_rows_kept(db: Database, pipeline: Pipeline) -> None:
     targets = audience(3)
     plan = await plan_publication(pipeline, db, SAMPLE_DAY, targets, {"test": render_payloads})
@@ -164,10 +182,36 @@ async def test_old_payloads_are_dropped_and_the_rows_kept(db: Database, pipeline
         ).all()
     sent = [row for row in rows if row.chat_id != "chat003"]
     assert sent and all(row.status == "sent" and row.remote_id and row[3] is None for row in sent)
+    # No foreign key guards the outbox's links (migration 0012): the store keeps them whole.
+    assert await _dangling_links(db) == (0, 0)
     waiting = [row for row in rows if row.chat_id == "chat003"]
     assert waiting and all(row[3] is not None for row in waiting)
     await run_until_idle(worker(db, platform))
     assert platform.texts["chat003"] == [payload["text"] for payload in later.messages[audience(4)[3]]]
+
+
+async def test_rows_for_a_missing_digest_or_payload_are_refused_and_nothing_is_planned(
+    db: Database, pipeline: Pipeline
+) -> None:
+    plan = await plan_publication(pipeline, db, SAMPLE_DAY, audience(1), {"test": render_payloads})
+    assert plan is not None
+    digest_id = plan.digest_ids[0]
+    async with db.connect() as connection:
+        payload_id = (await connection.execute(select(func.max(delivery_payloads.c.id)))).scalar_one()
+    before = await _row_count(db)
+    for digest, payloads in ((digest_id + 1000, [payload_id]), (digest_id, [payload_id, payload_id + 1000])):
+        with pytest.raises(outbox.MissingParent):
+            async with db.begin() as connection:
+                await outbox.plan_chats(
+                    connection, digest_id=digest, platform="test", chats=[("chat900", payloads), ("chat901", payloads)]
+                )
+    assert await _row_count(db) == before
+    assert await _dangling_links(db) == (0, 0)
+
+
+async def _row_count(db: Database) -> int:
+    async with db.connect() as connection:
+        return int((await connection.execute(select(func.count()).select_from(deliveries))).scalar_one())
 
 
 async def test_configured_chats_are_registered_in_bulk_and_existing_rows_kept(db: Database) -> None:
