@@ -55,6 +55,7 @@ def main() -> None:
         args.out,
         vocabulary=vocabulary,
         idf=vectorizer.idf_.astype(np.float32),
+        stop_words=np.array(sorted(vectorizer.get_stop_words()), dtype=str),
         components=svd.components_.astype(np.float16),
     )
     size = args.out.stat().st_size / 1e6

@@ -74,7 +74,7 @@ def build_features(
     text_model: TextModel,
 ) -> Features:
     texts = [_text(paper) for paper in papers]
-    terms = text_model.vectorizer.transform(texts).tocsr().astype(np.float32)
+    terms = text_model.terms(texts)
     lsa = np.asarray(terms @ text_model.components, dtype=np.float32).reshape(len(texts), -1)
     norms = np.linalg.norm(lsa, axis=1, keepdims=True)
     lsa = lsa / np.where(norms > 0, norms, 1.0)  # the text model's embedding, from one transform

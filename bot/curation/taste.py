@@ -158,7 +158,7 @@ def _strongest_terms(text_centroid: np.ndarray, model: TextModel, count: int = 6
     if not text_centroid.any():
         return [], []
     weights = model.components @ text_centroid
-    vocabulary = model.vectorizer.get_feature_names_out()
+    vocabulary = model.vocabulary
     top = np.argsort(-weights)[:count]
     bottom = np.argsort(weights)[:count]
     liked = [str(vocabulary[i]) for i in top if weights[i] > 0]

@@ -18,7 +18,7 @@ from paperwire.bot.similar.lsa import DIMENSIONS, shipped_model
 def keyword_model(taxonomy: Taxonomy) -> RelevanceModel:
     topics = list(taxonomy.topic_ids)
     ids = topics + [family.id for family in taxonomy.families]
-    vocabulary = len(shipped_model().vectorizer.vocabulary_)
+    vocabulary = len(shipped_model().vocabulary)
     is_topic = np.array([1.0 if i in topics else 0.0 for i in ids], dtype=np.float32)
     weights = {
         "keyword_ids": np.array(ids, dtype=str),
