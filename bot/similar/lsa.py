@@ -72,7 +72,7 @@ class TextModel:
 
         The same numbers as scikit-learn's TfidfVectorizer made by `new_vectorizer` (a test
         compares them), computed here because importing scikit-learn's text module costs
-        every process about 70 MB and a second, for a tokenizer and three array operations.
+        every process about 60 MB and a second, for a tokenizer and three array operations.
         """
         counts: list[int] = []
         columns: list[int] = []
