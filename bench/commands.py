@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import random
@@ -193,7 +194,9 @@ async def main(args: argparse.Namespace) -> None:
         async with db.connect() as connection:
             days = await paper_store.known_list_days(connection)
             papers = await paper_store.count_papers(connection)
-            rows = (await connection.exec_driver_sql("SELECT arxiv_id, title FROM papers")).all()
+            # Plain strings, not 97k result rows: tracked objects the collector would walk,
+            # which a serving process does not hold.
+            ids, titles = map(list, zip(*(await connection.exec_driver_sql("SELECT arxiv_id, title FROM papers")), strict=True))
             carded = {
                 row.arxiv_id
                 for row in await connection.exec_driver_sql("SELECT arxiv_id FROM summaries WHERE language = 'en'")
@@ -206,9 +209,8 @@ async def main(args: argparse.Namespace) -> None:
 
         core = CommandCore(db=db, pipeline=pipeline, taxonomy=taxonomy, hf=None, arxiv=None, commands=CommandSettings())
         asker = Asker(core)
-        ids = [row.arxiv_id for row in rows]
-        titles = [row.title for row in rows]
         await asker.ask("help")  # warm-up: connections, caches, the classifier index
+        gc.freeze()  # as `open_services` does once the service is up (bot/app.py)
 
         # Papers with no English card yet, so the first ask makes (and stores) one.
         sample = rng.sample([arxiv_id for arxiv_id in ids if arxiv_id not in carded], PAPER_LOOKUPS)

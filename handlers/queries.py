@@ -201,8 +201,9 @@ class Queries:
         if index is None:
             return text_reply(language, "error", message(language, "related_empty", id=arxiv_id))
         nearest = await index.related(arxiv_id, RELATED_COUNT)
-        async with self.db.connect() as connection:
-            paper = await paper_store.get_paper(connection, arxiv_id)
+        async with self.db.connect() as connection:  # the paper and its neighbours in one read
+            found_papers = await paper_store.get_papers(connection, [arxiv_id, *(key for key, _ in nearest or ())])
+        paper = found_papers.get(arxiv_id)
         if nearest is None or paper is None:
             try:
                 found = await self.lookup.find(arxiv_id, language)
@@ -216,8 +217,8 @@ class Queries:
                 return text_reply(language, "error", message(language, "source_unavailable", id=arxiv_id))
             paper = found.paper
             nearest = await index.nearest_to_paper(paper, RELATED_COUNT)
-        async with self.db.connect() as connection:
-            found_papers = await paper_store.get_papers(connection, [key for key, _ in nearest])
+            async with self.db.connect() as connection:
+                found_papers = await paper_store.get_papers(connection, [key for key, _ in nearest])
         items = self._list_items([found_papers[key] for key, _ in nearest if key in found_papers], language)
         title = message(language, "related_title", title=short_name(paper.title) or arxiv_id)
         return PaperListView(language, title, items, message(language, "related_empty", id=arxiv_id))

@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Float, Integer, Row, TextClause, text
+from sqlalchemy import column as result_column
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paperwire.bot.models import Paper
@@ -39,48 +41,49 @@ class SearchHit:
     title_match: bool
 
 
-@dataclass(slots=True)
-class _Ranked:
-    key: str | int  # arxiv id (PostgreSQL) or rowid (SQLite)
-    rank: float  # lower is better
-    title_match: bool
-
-
 def search_terms(query: str, limit: int = 12) -> list[str]:
     """The words of a search, lower-cased, without FTS syntax."""
     return [word.lower() for word in _WORD.findall(query)][:limit]
 
 
 async def search_papers(connection: AsyncConnection, query: str, limit: int = 10) -> list[SearchHit]:
-    """Best matches for the words in `query`: title matches first, then full-text rank."""
+    """Best matches for the words in `query`: title matches first, then full-text rank.
+
+    Each phase is one statement that ranks inside the database and returns only the rows
+    shown: at 100k papers the Python side of a search (statements, results) cost as much as
+    the ranking itself, and decided how many commands a second one process answers.
+    """
     terms = search_terms(query)
     if not terms:
         return []
     if connection.dialect.name == "postgresql":
-        ranked = await _rank_postgres(connection, terms, limit)
-        rows = await connection.execute(select(papers).where(papers.c.arxiv_id.in_([r.key for r in ranked])))
-        by_key: dict[str | int, Row[Any]] = {row.arxiv_id: row for row in rows}
-    else:
-        ranked = await _rank_sqlite(connection, terms, limit)
-        by_key = await _sqlite_rows(connection, [int(r.key) for r in ranked])
-    return [
-        SearchHit(paper=paper_from_row(by_key[r.key]), rank=r.rank, title_match=r.title_match)
-        for r in ranked
-        if r.key in by_key
+        return await _search_postgres(connection, terms, limit)
+    return await _search_sqlite(connection, terms, limit)
+
+
+def _hits(rows: Any, title_match: bool, seen: set[str], limit: int) -> list[SearchHit]:
+    hits = [
+        SearchHit(paper=paper_from_row(row), rank=float(row.search_rank), title_match=title_match)
+        for row in rows
+        if row.arxiv_id not in seen
     ]
+    return hits[:limit]
 
 
-async def _sqlite_rows(connection: AsyncConnection, rowids: list[int]) -> dict[str | int, Row[Any]]:
-    if not rowids:
-        return {}
-    marks = ", ".join(str(rowid) for rowid in rowids)  # integers we produced: safe to inline
-    rows = await connection.execute(
-        select(papers, text("papers.rowid AS search_rowid")).where(text(f"papers.rowid IN ({marks})"))
-    )
-    return {row.search_rowid: row for row in rows}
+_PAPER_COLUMNS = ", ".join(f"papers.{column.name}" for column in papers.c)
+# The rowid of the WINDOW-th newest match bounds the rows ranked: FTS5 walks a doclist in
+# rowid order cheaply, and seeks on a rowid range. The subquery is computed once.
+_SQLITE_PHASE = text(
+    f"SELECT {_PAPER_COLUMNS}, ranked.rank AS search_rank FROM ("
+    " SELECT rowid, bm25(papers_fts, 10.0, 1.0, 4.0) AS rank FROM papers_fts"
+    " WHERE papers_fts MATCH :match AND rowid >= coalesce(("
+    "  SELECT rowid FROM papers_fts WHERE papers_fts MATCH :match ORDER BY rowid DESC LIMIT 1 OFFSET :window), 0)"
+    " ORDER BY rank LIMIT :limit) AS ranked"
+    " JOIN papers ON papers.rowid = ranked.rowid ORDER BY ranked.rank"
+).columns(*papers.c, result_column("search_rank", Float))
 
 
-async def _rank_sqlite(connection: AsyncConnection, terms: list[str], limit: int) -> list[_Ranked]:
+async def _search_sqlite(connection: AsyncConnection, terms: list[str], limit: int) -> list[SearchHit]:
     quoted = ['"' + term.replace('"', "") + '"' for term in terms]
     both = " ".join(quoted)
     found = await _sqlite_phase(connection, f"title : ({both})", limit, title_match=True)
@@ -92,31 +95,16 @@ async def _rank_sqlite(connection: AsyncConnection, terms: list[str], limit: int
 
 
 async def _sqlite_phase(
-    connection: AsyncConnection, match: str, limit: int, *, title_match: bool, skip: list[_Ranked] = ()
-) -> list[_Ranked]:
-    # The rowid of the WINDOW-th newest match: ranking only rows at or above it bounds the
-    # work; FTS5 walks a doclist in rowid order cheaply, and seeks on a rowid range.
-    cutoff = (
-        await connection.execute(
-            text(
-                "SELECT rowid FROM papers_fts WHERE papers_fts MATCH :match "
-                "ORDER BY rowid DESC LIMIT 1 OFFSET :window"
-            ),
-            {"match": match, "window": SEARCH_WINDOW - 1},
-        )
-    ).scalar()
-    seen = {r.key for r in skip}
+    connection: AsyncConnection, match: str, limit: int, *, title_match: bool, skip: list[SearchHit] = ()
+) -> list[SearchHit]:
+    seen = {hit.paper.arxiv_id for hit in skip}
     rows = await connection.execute(
-        text(
-            "SELECT rowid, bm25(papers_fts, 10.0, 1.0, 4.0) AS rank FROM papers_fts "
-            "WHERE papers_fts MATCH :match AND rowid >= :cutoff ORDER BY rank LIMIT :limit"
-        ),
-        {"match": match, "cutoff": cutoff or 0, "limit": limit + len(seen)},
+        _SQLITE_PHASE, {"match": match, "window": SEARCH_WINDOW - 1, "limit": limit + len(seen)}
     )
-    return [_Ranked(row.rowid, float(row.rank), title_match) for row in rows if row.rowid not in seen][:limit]
+    return _hits(rows, title_match, seen, limit)
 
 
-async def _rank_postgres(connection: AsyncConnection, terms: list[str], limit: int) -> list[_Ranked]:
+async def _search_postgres(connection: AsyncConnection, terms: list[str], limit: int) -> list[SearchHit]:
     safe = [term for term in (_TSQUERY_UNSAFE.sub("", term) for term in terms) if term]
     if not safe:
         return []
@@ -129,24 +117,23 @@ async def _rank_postgres(connection: AsyncConnection, terms: list[str], limit: i
 
 
 async def _postgres_phase(
-    connection: AsyncConnection, column: str, query: str, limit: int, *, title_match: bool, skip: list[_Ranked] = ()
-) -> list[_Ranked]:
-    # `column` is one of our two tsvector columns, never user input. Only (id, rank) pairs
-    # leave the database. Which matches are ranked:
+    connection: AsyncConnection, column: str, query: str, limit: int, *, title_match: bool, skip: list[SearchHit] = ()
+) -> list[SearchHit]:
+    # `column` is one of our two tsvector columns, never user input. Which matches are ranked:
     # - words in enough papers: the matches among the newest WALK_ROWS papers (walking the
     #   primary key newest first, arXiv ids grow with time), at most WINDOW of them;
     # - rare words, or fewer than WALK_MIN matches on that walk: the newest WINDOW matches
     #   through the GIN index.
     # PostgreSQL's planner alone walks the whole table for words in 2% of papers (20k rows,
     # 90 ms at 100k papers); the GIN index alone reads every match of a common word (70 ms).
-    seen = {r.key for r in skip}
+    seen = {hit.paper.arxiv_id for hit in skip}
     params = {"query": query, "window": POSTGRES_WINDOW, "walk": WALK_ROWS, "limit": limit + len(seen)}
     rows: list[Row[Any]] = []
     if await _worth_walking(connection, column, query):
-        rows = list(await connection.execute(text(_RANK.format(column=column, newest=_WALK.format(column=column))), params))
+        rows = list(await connection.execute(_postgres_rank(column, _WALK), params))
     if not rows or rows[0].found < WALK_MIN:
-        rows = list(await connection.execute(text(_RANK.format(column=column, newest=_MATCHES.format(column=column))), params))
-    return [_Ranked(row.arxiv_id, float(row.rank), title_match) for row in rows if row.arxiv_id not in seen][:limit]
+        rows = list(await connection.execute(_postgres_rank(column, _MATCHES), params))
+    return _hits(rows, title_match, seen, limit)
 
 
 # Papers walked newest first, and the matches among them below which the walk is not enough.
@@ -162,10 +149,18 @@ _MATCHES = (
     " ORDER BY arxiv_id || '' DESC LIMIT :window"
 )
 _RANK = (
-    "SELECT p.arxiv_id, -ts_rank_cd(p.{column}, to_tsquery('english', :query)) AS rank, count(*) OVER () AS found"
-    " FROM ({newest}) AS newest JOIN papers AS p USING (arxiv_id)"
-    " ORDER BY rank LIMIT :limit"
+    "SELECT {paper_columns}, -ts_rank_cd(papers.{column}, to_tsquery('english', :query)) AS search_rank,"
+    " count(*) OVER () AS found"
+    " FROM ({newest}) AS newest JOIN papers USING (arxiv_id)"
+    " ORDER BY search_rank LIMIT :limit"
 )
+
+
+@lru_cache(maxsize=4)
+def _postgres_rank(column: str, newest: str) -> TextClause:
+    """The ranking statement of one phase, returning the rows shown (built once per shape)."""
+    sql = _RANK.format(paper_columns=_PAPER_COLUMNS, column=column, newest=newest.format(column=column))
+    return text(sql).columns(*papers.c, result_column("search_rank", Float), result_column("found", Integer))
 
 
 async def _worth_walking(connection: AsyncConnection, column: str, query: str) -> bool:
