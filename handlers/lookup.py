@@ -104,6 +104,6 @@ class PaperLookup:
         # check rejected as its extractive fallback), so nobody asking later pays again;
         # only a failure with no answer (timeout, 429, 5xx) is asked again next time.
         if result.cacheable:
-            async with self.db.begin() as connection:
+            async with self.db.begin(durable=False) as connection:  # a lost card is made again
                 await store_result(connection, paper.arxiv_id, language, summarizer.cache_key, result)
         return result.card

@@ -170,3 +170,17 @@ async def test_search_ranks_a_bounded_window_but_finds_old_titles(db: Database, 
     assert len(common) == 4  # the title match, then the 3 newest abstract matches
     assert common[0].paper.arxiv_id == "2401.00001"
     assert {hit.paper.arxiv_id for hit in common[1:]} == {"2602.00009", "2602.00010", "2602.00011"}
+
+
+async def test_a_write_that_may_be_lost_skips_only_its_own_wait_for_the_disk(db: Database) -> None:
+    """`begin(durable=False)` (cached cards) commits what it wrote; on PostgreSQL only that
+    transaction stops waiting for the disk, and the next one waits again."""
+    async with db.begin(durable=False) as connection:
+        await store.upsert_papers(connection, [paper("2602.00001", "A cached card's paper")])
+        inside = None if db.is_sqlite else (await connection.execute(text("SHOW synchronous_commit"))).scalar()
+    async with db.begin() as connection:
+        after = None if db.is_sqlite else (await connection.execute(text("SHOW synchronous_commit"))).scalar()
+        stored = await store.get_paper(connection, "2602.00001")
+    assert stored is not None and stored.title == "A cached card's paper"
+    if not db.is_sqlite:  # SQLite's WAL commits never wait for the disk here (synchronous=NORMAL)
+        assert (inside, after) == ("off", "on")
