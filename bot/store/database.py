@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision. Checking it with one query lets an up-to-date
 # database skip importing Alembic at start (a test keeps it equal to Alembic's head).
-SCHEMA_HEAD = "0012_outbox_planning"
+SCHEMA_HEAD = "0013_gin_no_pending_list"
 # Any constant works; it only has to be the same for every paperwire replica.
 _MIGRATION_LOCK_KEY = 0x70617065
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import func, select, text
 
 from paperwire.bot.models import DayPapers, Paper
@@ -184,3 +185,21 @@ async def test_a_write_that_may_be_lost_skips_only_its_own_wait_for_the_disk(db:
     assert stored is not None and stored.title == "A cached card's paper"
     if not db.is_sqlite:  # SQLite's WAL commits never wait for the disk here (synchronous=NORMAL)
         assert (inside, after) == ("off", "on")
+
+
+async def test_full_text_indexes_take_new_papers_without_a_pending_list(db: Database) -> None:
+    """On PostgreSQL the GIN indexes have no pending list (migration 0013): a new paper is in
+    the index at once, and no search reads a queue of unmerged entries."""
+    if db.is_sqlite:
+        pytest.skip("FTS5 has no pending list")
+    async with db.begin() as connection:
+        await store.upsert_papers(connection, [paper("2602.00001", "Pendulum swing-up with sparse rewards")])
+    async with db.connect() as connection:
+        options = dict(
+            (await connection.execute(text(
+                "SELECT relname, reloptions FROM pg_class WHERE relname IN ('ix_papers_title_vector', 'ix_papers_search_vector')"
+            ))).all()
+        )
+        hits = await search.search_papers(connection, "pendulum rewards")
+    assert options == {name: ["fastupdate=off"] for name in ("ix_papers_title_vector", "ix_papers_search_vector")}
+    assert [hit.paper.arxiv_id for hit in hits] == ["2602.00001"] and hits[0].title_match
