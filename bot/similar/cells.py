@@ -43,6 +43,7 @@ class Cells:
         self.bounds = bounds  # rows of cell c are bounds[c]:bounds[c + 1]
         self.size = int(bounds[-1])
         self.probes = probe_count(len(centroids))
+        self._rows = np.arange(self.size)  # sliced per probed cell, not made again per query
 
     @classmethod
     def fit(cls, matrix: np.ndarray, *, seed: int = 0) -> tuple[Cells, np.ndarray]:
@@ -68,6 +69,6 @@ class Cells:
         """Rows of the probed cells and their scores (rows grouped as `fit` ordered them)."""
         near = np.argpartition(-(self.centroids @ vector), self.probes - 1)[: self.probes]
         spans = [(int(self.bounds[c]), int(self.bounds[c + 1])) for c in near]
-        rows = np.concatenate([np.arange(start, end) for start, end in spans])
+        rows = np.concatenate([self._rows[start:end] for start, end in spans])
         scores = np.concatenate([matrix[start:end] @ vector for start, end in spans])
         return rows, scores
