@@ -203,3 +203,22 @@ async def test_full_text_indexes_take_new_papers_without_a_pending_list(db: Data
         hits = await search.search_papers(connection, "pendulum rewards")
     assert options == {name: ["fastupdate=off"] for name in ("ix_papers_title_vector", "ix_papers_search_vector")}
     assert [hit.paper.arxiv_id for hit in hits] == ["2602.00001"] and hits[0].title_match
+
+
+async def test_statistics_refreshed_after_a_bulk_load_cover_the_papers(db: Database) -> None:
+    """After `paperwire import`: both planners have statistics for `papers`, and on PostgreSQL
+    its pages are marked all-visible (a VACUUM), so index reads stop checking the table."""
+    async with db.begin() as connection:
+        await store.upsert_papers(connection, [paper(f"2602.{n:05d}", f"Paper {n}") for n in range(1, 40)])
+    await db.refresh_statistics()
+    async with db.connect() as connection:
+        if db.is_sqlite:
+            stats = (await connection.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'papers'"))).scalar()
+            assert stats > 0
+        else:
+            pages, visible, rows = (
+                await connection.execute(
+                    text("SELECT relpages, relallvisible, reltuples FROM pg_class WHERE relname = 'papers'")
+                )
+            ).one()
+            assert pages > 0 and visible == pages and rows == 39
