@@ -141,10 +141,9 @@ async def _postgres_phase(
     # at 100k papers), a title walk 3000 small rows (5 ms); a full-text walk is shorter, as
     # each of its rows decompresses a ~1.7 KB tsvector (3000 rows took 20 ms).
     seen = {hit.paper.arxiv_id for hit in skip}
-    walk = WALK_ROWS[column]
-    params = {"query": query, "window": POSTGRES_WINDOW, "walk": walk, "limit": limit + len(seen)}
+    walk, wanted = WALK_ROWS[column], limit + len(seen)
+    params = {"query": query, "window": POSTGRES_WINDOW, "walk": walk, "limit": wanted}
     rows: list[Row[Any]] = []
-    wanted = limit + len(seen)
     if await _estimated_matches(connection, column, query) * walk >= wanted * stored:
         rows = list(await connection.execute(_postgres_rank(column, _WALK), params))
     if not rows or rows[0].found < wanted:
